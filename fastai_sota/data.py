@@ -137,19 +137,18 @@ def fashion_mnist(dest=None, src=None) -> Path:
 
 # %% ../nbs/00_data.ipynb #0021
 def _allocate(counts, n, rng):
-    "Largest-remainder allocation of `n` over `counts` (every class at least one when `n >= len(counts)`)."
+    "Largest-remainder allocation of `n` over class `counts`; every class gets one when `n >= len(counts)`."
     counts = np.asarray(counts, dtype=np.float64)
-    small = (counts * n / counts.sum() < 1) & (n >= len(counts))
-    alloc = small.astype(np.int64)
-    big, n_big = ~small, n - int(small.sum())
-    exact = np.where(big, counts * n_big / counts[big].sum(), 0.)
-    alloc[big] = np.floor(exact[big]).astype(np.int64)
-    rest = n - alloc.sum()
-    if rest > 0:
-        frac = np.where(big, exact - np.floor(exact), -1.)
-        order = np.lexsort((rng.random(len(counts)), -frac))  # ties broken by the seed
-        alloc[order[:rest]] += 1
-    return np.minimum(alloc, counts.astype(np.int64))
+    exact = counts * n / counts.sum()
+    alloc = np.floor(exact).astype(np.int64)
+    order = np.lexsort((rng.random(len(counts)), -(exact - alloc)))  # largest remainders first, ties broken by the seed
+    alloc[order[:n - alloc.sum()]] += 1
+    if n >= len(counts):
+        for c in np.flatnonzero(alloc == 0):  # take one from the class most above its share
+            donors = np.flatnonzero(alloc >= 2)
+            d = donors[np.argmax(alloc[donors] - exact[donors])]
+            alloc[d] -= 1; alloc[c] += 1
+    return alloc
 
 # %% ../nbs/00_data.ipynb #0022
 def representative_subset(items, label_func=parent_label, n:int=None, pct:float=None, seed:int=None) -> L:
