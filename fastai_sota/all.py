@@ -10,6 +10,7 @@ __all__ = []
 # %% ../nbs/99_all.ipynb #0002
 from fastai.vision.all import *
 from .data import *
+from .losses import *
 from .train import *
 
 # nbdev's generated `__all__` lists only names defined in this module; re-export everything imported above instead.
