@@ -90,10 +90,11 @@ def _arch(arch):
     return getattr(xresnet, arch)
 
 def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed:int=None, norm:str='exact',
-                 subset:int=None, loss_func=None, metrics=accuracy, **kwargs) -> Learner:
+                 subset:int=None, item_tfms=None, batch_tfms=None, loss_func=None, metrics=accuracy, **kwargs) -> Learner:
     "A fastai `Learner` training an xresnet from scratch on `data` (see `resolve_data`), seeded when `seed` is given."
     if seed is not None: set_seed(seed, reproducible=True)
-    dls = image_folder_dls(resolve_data(data, size), size=size, bs=bs, norm=norm, subset=subset, seed=seed)
+    dls = image_folder_dls(resolve_data(data, size), size=size, bs=bs, norm=norm, subset=subset, seed=seed,
+                           item_tfms=item_tfms, batch_tfms=batch_tfms)
     model = _arch(arch)(n_out=dls.c, c_in=dls.one_batch()[0].shape[1])
     if seed is not None: set_seed(seed, reproducible=True)  # same weights and shuffling whatever the data pipeline drew
     return Learner(dls, model, loss_func=loss_func or CrossEntropyLossFlat(), metrics=metrics, **kwargs)
