@@ -97,6 +97,7 @@ def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed
                            item_tfms=item_tfms, batch_tfms=batch_tfms)
     model = _arch(arch)(n_out=dls.c, c_in=dls.one_batch()[0].shape[1])
     if seed is not None: set_seed(seed, reproducible=True)  # same weights and shuffling whatever the data pipeline drew
+    kwargs.setdefault('path', '.')  # models are saved under the working directory, never inside the data (or the package)
     return Learner(dls, model, loss_func=loss_func or CrossEntropyLossFlat(), metrics=metrics, **kwargs)
 
 # %% ../nbs/06_train.ipynb #0015

@@ -1,0 +1,158 @@
+"Mix callbacks in real training: every loss kind, batch sizes, validation untouched, restore after lr_find/exception."
+import random
+import pytest, torch, torch.nn.functional as F
+from torch import nn
+from fastai.callback.core import Callback
+from fastai.losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat
+import fastai.callback.schedule
+from fastai_sota.losses import LabelSmoothingCrossEntropy
+from fastai_sota.mix import MixUp, CutMix, CutMixUp, FMix, ResizeMix, ManifoldMixup, MixCallback
+from fastai_sota.train import sota_learner
+import fastai_sota.tta  # patches Learner.tta
+
+ALL = [lambda: MixUp(), lambda: CutMix(per_element=True), lambda: CutMixUp(per_element=True), lambda: FMix(),
+       lambda: ResizeMix(per_element=True), lambda: ManifoldMixup()]
+
+@pytest.fixture(scope='module')
+def learn():
+    l = sota_learner(seed=0, subset=60, bs=20)
+    l.dls.loaders[1] = l.dls.test_dl(l.dls.valid_ds.items[:40], with_labels=True)
+    return l
+
+class Spy(Callback):
+    "Record the batch and loss each training step sees (after the mix callback)."
+    order = 50
+    def before_fit(self): self.seen = []
+    def after_loss(self):
+        if self.training: self.seen.append((self.learn.xb[0].detach().clone(), self.learn.yb[0].clone(), self.learn.loss.item()))
+
+def _hooks(model): return sum(len(m._forward_hooks) for m in model.modules())
+
+def one_step(learn, cb, x, y, mode):
+    "The mix callback's part of one training step, run by hand with fixed seeds: (mixed x, target, loss)."
+    torch.manual_seed(0); random.seed(0)
+    cb.loss_mode, cb.learn = mode, learn
+    learn.xb, learn.yb, learn.training = (x,), (y,), True
+    learn.model.train()
+    try:
+        if isinstance(cb, ManifoldMixup): cb.before_fit()
+        cb.before_batch()
+        learn.pred = learn.model(*learn.xb)
+        if isinstance(cb, ManifoldMixup): cb.after_pred()
+        learn.loss_grad = learn.loss_func(learn.pred, *learn.yb); learn.loss = learn.loss_grad.clone()
+        cb.after_loss()
+        return learn.xb[0].detach(), learn.yb[0], learn.loss.item()
+    finally: learn.training = False
+
+@pytest.mark.parametrize('make', ALL)
+def test_soft_and_stack_give_the_same_loss(learn, make):
+    "For cross-entropy, stacking two losses and training on mixed soft targets give the same number."
+    x, y = (o.as_subclass(torch.Tensor) for o in learn.dls.train.one_batch())  # as fastai's `CastToTensor` does
+    learn.loss_func = nn.CrossEntropyLoss()
+    xa, ya, la = one_step(learn, make(), x, y, 'stack')
+    xb, yb, lb = one_step(learn, make(), x, y, 'soft')
+    torch.testing.assert_close(xa, xb)
+    assert ya.ndim == 1 and yb.shape == (len(y), 10)
+    torch.testing.assert_close(yb.sum(1), torch.ones(len(yb)))
+    assert abs(la - lb) < 1e-4, (la, lb)
+    # and the unmixed loss differs: the mix did something
+    learn.model.train(); assert abs(F.cross_entropy(learn.model(x), y).item() - la) > 1e-3
+
+def test_multilabel_targets_interpolated(learn):
+    spy = Spy()
+    y_before = []
+    class OneHot(Callback):
+        order = 0
+        def before_batch(self):
+            self.learn.yb = (F.one_hot(self.learn.yb[0], 10).float(),); y_before.append(self.learn.yb[0])
+    learn.loss_func, metrics = BCEWithLogitsLossFlat(), learn.metrics
+    learn.metrics = []  # accuracy does not apply to one-hot targets
+    try: learn.fit(1, 1e-3, cbs=[OneHot(), CutMix(), spy])
+    finally: learn.metrics = metrics
+    for (x, y, l), y0 in zip(spy.seen, y_before):
+        assert y.shape == y0.shape and y.is_floating_point()
+        torch.testing.assert_close(y.sum(1), torch.ones(len(y)))
+        assert not torch.equal(y, y0)  # mixed
+
+@pytest.mark.parametrize('bs', [1, 7])
+@pytest.mark.parametrize('make', ALL)
+def test_batch_size_one_and_odd(make, bs):
+    l = sota_learner(seed=0, subset=10 if bs == 1 else 14, bs=bs, size=64)  # 64 px: BatchNorm's last stage still has 4 values at bs=1
+    l.dls.loaders[1] = l.dls.test_dl(l.dls.valid_ds.items[:bs], with_labels=True)
+    l.fit(1, 1e-3, cbs=make())
+    assert torch.isfinite(torch.tensor(l.recorder.losses)).all()
+
+@pytest.mark.parametrize('make', ALL)
+def test_validation_and_preds_untouched(learn, make):
+    learn.loss_func = CrossEntropyLossFlat()
+    ref_p, _ = learn.get_preds()
+    ref_loss = learn.validate()[0]
+    cb = make()
+    learn.add_cb(cb)
+    try:
+        p, _ = learn.get_preds()
+        torch.testing.assert_close(p, ref_p)
+        assert abs(learn.validate()[0] - ref_loss) < 1e-6
+        tp, _ = learn.tta(use_corners=True)  # no mixing inside TTA either
+        learn.remove_cb(cb); tp2, _ = learn.tta(use_corners=True); learn.add_cb(cb)
+        torch.testing.assert_close(tp, tp2)
+    finally: learn.remove_cb(cb)
+
+@pytest.mark.parametrize('make', ALL)
+def test_lr_find_restores(make, tmp_path):
+    l = sota_learner(seed=0, subset=60, bs=20, path=tmp_path)
+    lf = l.loss_func
+    state = {k: v.clone() for k, v in l.model.state_dict().items()}
+    l.add_cb(make())
+    l.lr_find(num_it=5, show_plot=False)
+    assert l.loss_func is lf and _hooks(l.model) == 0
+    for k, v in l.model.state_dict().items(): torch.testing.assert_close(v, state[k])
+
+class Boom(Callback):
+    order = 60
+    def __init__(self, at): self.at, self.n = at, 0
+    def after_pred(self):
+        if self.training:
+            self.n += 1
+            if self.n == self.at: raise RuntimeError('boom')
+
+@pytest.mark.parametrize('make', ALL)
+def test_exception_in_batch_leaves_learner_clean(learn, make):
+    learn.loss_func = lf = CrossEntropyLossFlat()
+    with pytest.raises(RuntimeError, match='boom'): learn.fit(1, 1e-3, cbs=[make(), Boom(2)])
+    assert learn.loss_func is lf and _hooks(learn.model) == 0
+    learn.model.train()
+    x, _ = learn.dls.valid.one_batch()
+    with torch.no_grad():  # no leftover mixing: two forward passes of the same batch agree in eval mode
+        learn.model.eval(); a = learn.model(x); b = learn.model(x)
+    torch.testing.assert_close(a, b)
+    learn.fit(1, 1e-3)  # and the learner still trains
+
+def test_manifold_hook_stale_after_exception_in_forward():
+    "An exception inside the forward pass, before the mixed layer: the armed hook must not mix later passes."
+    l = sota_learner(seed=0, subset=20, bs=10)
+    class FailInStem(Callback):
+        def before_batch(self):
+            if self.training: raise RuntimeError('fail before forward')
+    cb = ManifoldMixup(include_input=False)
+    with pytest.raises(RuntimeError): l.fit(1, 1e-3, cbs=[cb, FailInStem()])
+    x, _ = l.dls.valid.one_batch()
+    l.model.train()
+    with torch.no_grad(): a = l.model(x)  # no grad: a stale hook does nothing
+    assert _hooks(l.model) <= 1
+    cb2 = ManifoldMixup(); l.fit(1, 1e-3, cbs=cb2)
+    assert _hooks(l.model) == 0
+
+@pytest.mark.parametrize('make', ALL)
+def test_autocast_bf16_and_channels_last(learn, make):
+    from fastai.callback.fp16 import MixedPrecision
+    from fastai.callback.channelslast import ChannelsLast
+    learn.loss_func = LabelSmoothingCrossEntropy(0.1)
+    learn.fit(1, 1e-3, cbs=[make(), MixedPrecision(amp_mode='bf16'), ChannelsLast()])
+    assert torch.isfinite(torch.tensor(learn.recorder.losses)).all()
+    learn.model.to(memory_format=torch.contiguous_format)
+
+def test_non_image_input_rejected():
+    x = torch.rand(6, 10)
+    for cb in (CutMix(), FMix(), ResizeMix(), CutMixUp()):
+        with pytest.raises(ValueError, match=r'\(B, C, H, W\)'): cb.mix_x(x, torch.arange(6))
