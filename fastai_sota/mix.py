@@ -53,7 +53,7 @@ def _bcast(lam:Tensor, x:Tensor) -> Tensor:
 
 def lerp_batch(x:Tensor, perm:Tensor, lam) -> Tensor:
     "`λ·x + (1-λ)·x[perm]` with λ a scalar or one value per element."
-    return torch.lerp(x[perm], x, _bcast(lam, x))
+    return torch.lerp(x.index_select(0, perm), x, _bcast(lam, x))  # `index_select`: far faster than `x[perm]` on the CPU
 
 def mix_targets(y:Tensor, perm:Tensor, lam, n_classes:int=None) -> Tensor:
     "Soft targets of the mix: one-hot class indices (or float targets) blended as `λ·y + (1-λ)·y[perm]`, rows summing to 1."
@@ -92,16 +92,17 @@ def _check_image_batch(x, name):
 
 def paste_masked(x:Tensor, perm:Tensor, mask:Tensor) -> Tensor:
     "`x` with the partner's pixels where `mask` `(B, 1, H, W)` is `True`."
-    return torch.where(mask, x[perm], x)
+    # `lerp` with a 0/1 weight is exact (PyTorch computes `end - diff*(1-w)` for w >= 0.5) and faster than `where` here
+    return torch.lerp(x, x.index_select(0, perm), mask.to(x.dtype))
 
-def cutmix(x:Tensor, perm:Tensor, lam:Tensor, per_element:bool=False):
+def cutmix(x:Tensor, perm:Tensor, lam:Tensor, per_element:bool=False, inplace:bool=False):
     "CutMix `x` `(B, C, H, W)` with its partners: boxes drawn for `lam` (one value, or `(B,)`); returns `(mixed, exact λ (B,))`."
     _check_image_batch(x, 'CutMix')
     h, w = x.shape[-2:]
     if not per_element:
         t, l, b, r = rand_boxes(h, w, lam.flatten()[:1])[0].tolist()
-        out = x.clone()
-        out[..., t:b, l:r] = x[perm, :, t:b, l:r]
+        out = x if inplace else x.clone()
+        out[..., t:b, l:r] = x[..., t:b, l:r].index_select(0, perm)  # the right side is a copy: safe in place
         return out, box_lam(torch.tensor([[t, l, b, r]]), h, w).to(x.device).expand(len(x))
     boxes = rand_boxes(h, w, lam.to(x.device))
     return paste_masked(x, perm, box_mask(boxes, h, w)), box_lam(boxes, h, w)
@@ -121,8 +122,8 @@ def fmix_masks(lam:Tensor, h:int, w:int, decay_power:float=3.):
     lam = torch.as_tensor(lam, dtype=torch.float32).flatten()
     noise = fourier_noise(len(lam), h, w, decay_power, lam.device).flatten(1)
     k = torch.round(lam * h * w).long().clamp(0, h * w)
-    ranks = noise.argsort(1, descending=True).argsort(1)  # rank of each pixel's noise value in its image
-    keep = ranks < k[:, None]
+    top = noise.sort(1, descending=True).values.gather(1, (k - 1).clamp(min=0)[:, None])  # k-th largest value per image
+    keep = (noise >= top) & (k[:, None] > 0)
     return keep.view(-1, 1, h, w), keep.float().mean(1)
 
 def fmix(x:Tensor, perm:Tensor, lam:Tensor, decay_power:float=3., per_element:bool=True):
@@ -146,7 +147,7 @@ def resize_boxes(h:int, w:int, tau:Tensor) -> Tensor:
     left = (torch.rand(len(tau), device=tau.device) * (w - bw + 1)).long()
     return torch.stack([top, left, top + bh, left + bw], 1)
 
-def resizemix(x:Tensor, perm:Tensor, scope=(0.1, 0.8), per_element:bool=False):
+def resizemix(x:Tensor, perm:Tensor, scope=(0.1, 0.8), per_element:bool=False, inplace:bool=False):
     "ResizeMix `x` `(B, C, H, W)`: each partner shrunk by `τ ~ U(scope)` and pasted; returns `(mixed, exact λ (B,))`."
     _check_image_batch(x, 'ResizeMix')
     lo, hi = _check_scope(scope)
@@ -155,8 +156,8 @@ def resizemix(x:Tensor, perm:Tensor, scope=(0.1, 0.8), per_element:bool=False):
     boxes = resize_boxes(h, w, lo + (hi - lo) * torch.rand(n, device=x.device))
     if not per_element:
         t, l, b, r = boxes[0].tolist()
-        out = x.clone()
-        small = F.interpolate(x[perm].float(), size=(b - t, r - l), mode='bilinear', antialias=True, align_corners=False)
+        small = F.interpolate(x.float(), size=(b - t, r - l), mode='bilinear', antialias=True, align_corners=False)[perm]
+        out = x if inplace else x.clone()
         out[..., t:b, l:r] = small.to(x.dtype)
         return out, box_lam(boxes, h, w).expand(B)
     # per element: sample the partner so that box i holds the whole partner image (affine grid in normalized coordinates)
@@ -166,8 +167,8 @@ def resizemix(x:Tensor, perm:Tensor, scope=(0.1, 0.8), per_element:bool=False):
     theta[:, 0, 0], theta[:, 0, 2] = w / bw, (w - 2 * l) / bw - 1
     theta[:, 1, 1], theta[:, 1, 2] = h / bh, (h - 2 * t) / bh - 1
     grid = F.affine_grid(theta, (B, C, h, w), align_corners=False)
-    pasted = F.grid_sample(x[perm].float(), grid, mode='bilinear', padding_mode='border', align_corners=False).to(x.dtype)
-    return torch.where(box_mask(boxes, h, w), pasted, x), box_lam(boxes, h, w)
+    pasted = F.grid_sample(x.index_select(0, perm).float(), grid, mode='bilinear', padding_mode='border', align_corners=False).to(x.dtype)
+    return torch.lerp(x, pasted, box_mask(boxes, h, w).to(x.dtype)), box_lam(boxes, h, w)
 
 # %% ../nbs/04_mix.ipynb #0025
 LOSS_MODES = ('stack', 'soft', 'interp')
@@ -242,7 +243,7 @@ class CutMix(MixCallback):
         super().__init__(loss_mode); self.alpha, self.per_element = _check_alpha(alpha), per_element
 
     def mix_x(self, x, perm):
-        return cutmix(x, perm, sample_lam(self.alpha, len(x) if self.per_element else 1), self.per_element)
+        return cutmix(x, perm, sample_lam(self.alpha, len(x) if self.per_element else 1), self.per_element, inplace=True)
 
 class CutMixUp(MixCallback):
     "CutMix with probability `switch_prob`, else MixUp; per batch, or per element (then each image chooses)."
@@ -255,14 +256,17 @@ class CutMixUp(MixCallback):
     def mix_x(self, x, perm):
         _check_image_batch(x, 'CutMixUp')
         if not self.per_element:
-            if random.random() < self.switch_prob: return cutmix(x, perm, sample_lam(self.cutmix_alpha, 1))
+            if random.random() < self.switch_prob: return cutmix(x, perm, sample_lam(self.cutmix_alpha, 1), inplace=True)
             lam = sample_lam(self.mixup_alpha, 1, x.device, dominant=True).expand(len(x))
             return lerp_batch(x, perm, lam), lam
-        n = len(x)
+        n, (h, w) = len(x), x.shape[-2:]
         use_cut = torch.rand(n, device=x.device) < self.switch_prob
-        xc, lc = cutmix(x, perm, sample_lam(self.cutmix_alpha, n), per_element=True)
+        boxes = rand_boxes(h, w, sample_lam(self.cutmix_alpha, n, x.device))
         lm = sample_lam(self.mixup_alpha, n, x.device, dominant=True)
-        return torch.where(use_cut[:, None, None, None], xc, lerp_batch(x, perm, lm)), torch.where(use_cut, lc.to(lm), lm)
+        xp = x.index_select(0, perm)
+        base = torch.lerp(xp, x, _bcast(torch.where(use_cut, torch.ones_like(lm), lm), x))  # cut images: the original
+        out = torch.lerp(base, xp, (box_mask(boxes, h, w) & use_cut[:, None, None, None]).to(x.dtype))
+        return out, torch.where(use_cut, box_lam(boxes, h, w).to(lm), lm)
 
 class FMix(MixCallback):
     "FMix (Harris et al. 2020): keep the original where low-frequency Fourier noise is in its top λ fraction."
@@ -278,7 +282,7 @@ class ResizeMix(MixCallback):
     def __init__(self, scope:tuple=(0.1, 0.8), per_element:bool=False, loss_mode:str=None):
         super().__init__(loss_mode); self.scope, self.per_element = _check_scope(scope), per_element
 
-    def mix_x(self, x, perm): return resizemix(x, perm, self.scope, self.per_element)
+    def mix_x(self, x, perm): return resizemix(x, perm, self.scope, self.per_element, inplace=True)
 
 # %% ../nbs/04_mix.ipynb #0032
 def default_mix_modules(model:nn.Module) -> list:
