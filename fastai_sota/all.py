@@ -11,6 +11,8 @@ __all__ = []
 from fastai.vision.all import *
 from .data import *
 from .losses import *
+from .tta import *
+from .mix import *
 from .train import *
 
 # nbdev's generated `__all__` lists only names defined in this module; re-export everything imported above instead.
