@@ -9,9 +9,15 @@ AUG = dict(size=28, min_scale=0.75, max_rotate=0, max_warp=0, max_lighting=0, ma
 SETTINGS = dict(data='fashion_mnist', arch='xresnet18', size=28, bs=128, lr=3e-3, sched='fit_one_cycle',
                 valid='official 10k test set', augmentation='flip + RandomResizedCrop(min_scale=0.75)')
 
-def fmnist_learner(seed, subset, epochs, lr=3e-3, bs=128, cbs=None, **kwargs):
-    "An xresnet18 trained from scratch for `epochs` on a representative subset of Fashion-MNIST (quietly)."
+def fmnist_learner(seed, subset, epochs, lr=3e-3, bs=128, cbs=None, valid_subset=None, **kwargs):
+    """An xresnet18 trained from scratch for `epochs` on a representative subset of Fashion-MNIST (quietly).
+    With `valid_subset`, per-epoch validation uses that many test images; `learn.full_valid` keeps the whole test set."""
     learn = sota_learner('fashion_mnist', seed=seed, subset=subset, bs=bs, batch_tfms=aug_transforms(**AUG), **kwargs)
+    learn.full_valid = learn.dls.valid
+    if valid_subset:
+        from fastai_sota.data import representative_subset
+        items = representative_subset(learn.dls.valid_ds.items, n=valid_subset, seed=0)
+        learn.dls.loaders[1] = learn.dls.test_dl(items, with_labels=True)
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr, cbs=cbs)
     return learn
 

@@ -192,6 +192,7 @@ class MixCallback(Callback):
     run_valid, order = False, MixedPrecision.order - 1
     def __init__(self, loss_mode:str=None):
         self.loss_mode = loss_mode if loss_mode is None else choose_loss_mode(None, torch.zeros(1), loss_mode)
+        self._mode = None
 
     def mix_x(self, x:Tensor, perm:Tensor):
         "Mix the input batch `x` with `x[perm]`: returns `(mixed x, λ (B,))`. Implemented by each variant."
@@ -286,7 +287,7 @@ class ResizeMix(MixCallback):
 
 # %% ../nbs/04_mix.ipynb #0032
 def default_mix_modules(model:nn.Module) -> list:
-    "The residual stages of an xresnet-like `nn.Sequential` (children holding a fastai `ResBlock`)."
+    "The residual stages of an xresnet-like `nn.Sequential` (children holding a fastai `ResBlock`), but the last."
     from fastai.layers import ResBlock
     mods = [m for m in model.children() if isinstance(m, nn.Sequential) and any(isinstance(c, ResBlock) for c in m.children())]
     if not mods: raise ValueError("no residual stages found: pass `modules=` (the modules whose outputs may be mixed)")
@@ -297,7 +298,7 @@ class ManifoldMixup(MixCallback):
     def __init__(self, alpha:float=2.0, modules:list=None, include_input:bool=True, per_element:bool=False, loss_mode:str=None):
         super().__init__(loss_mode)
         self.alpha, self.modules, self.include_input, self.per_element = _check_alpha(alpha), modules, include_input, per_element
-        self._handle = None
+        self._handles, self._armed_x, self._active, self._mods = [], None, False, None
 
     def before_fit(self):
         self._remove()
@@ -307,22 +308,31 @@ class ManifoldMixup(MixCallback):
         if not self._mods and not self.include_input: raise ValueError("nothing to mix: no `modules` and `include_input=False`")
 
     def mix_x(self, x, perm):
+        if self._mods is None: self.before_fit()
         lam = sample_lam(self.alpha, len(x) if self.per_element else 1, x.device).expand(len(x))
-        choices = ([None] if self.include_input else []) + self._mods
-        target = random.choice(choices)
+        target = random.choice(([None] if self.include_input else []) + self._mods)
         if target is None: return lerp_batch(x, perm, lam), lam
         self._remove()
+        def pre(m, inp):
+            self._active = bool(inp) and inp[0] is self._armed_x and m.training and torch.is_grad_enabled()
+            if not self._active: self._remove()  # not the prepared batch: a stale hook, inert, cleaned up now
         def hook(m, inp, out):
-            self._remove()
-            if not (m.training and torch.is_grad_enabled()): return None
+            if not self._active: return None
+            self._active = False
             if not isinstance(out, Tensor) or len(out) != len(perm):
                 raise ValueError(f"ManifoldMixup can only mix a module output that is one batch tensor, got {type(out).__name__}")
             return lerp_batch(out, perm, lam)
-        self._handle = target.register_forward_hook(hook)
+        self._handles = [self.learn.model.register_forward_pre_hook(pre), target.register_forward_hook(hook)]
+        self._armed_x = x
         return x, lam
 
+    def before_batch(self):
+        super().before_batch()
+        if self._handles: self._armed_x = self.learn.xb[0]  # the tensor the model will receive
+
     def _remove(self):
-        if getattr(self, '_handle', None) is not None: self._handle.remove(); self._handle = None
+        for h in self._handles: h.remove()
+        self._handles, self._armed_x, self._active = [], None, False
     def after_pred(self): self._remove()
     def after_fit(self): self._remove()
     def after_cancel_fit(self): self._remove()
@@ -338,7 +348,7 @@ def show_mix(self:Learner, n:int=9, cb:MixCallback=None, ncols:int=3, figsize=No
     if cb is None: raise ValueError("no mix callback: pass `cb=` or add one to the learner's callbacks")
     if not isinstance(n, int) or n < 1: raise ValueError(f"`n` must be a positive int, got {n!r}")
     x, y = self.dls.train.one_batch()
-    if isinstance(cb, ManifoldMixup): cb.learn = self; cb.before_fit()
+    if isinstance(cb, ManifoldMixup): cb.learn = self
     xm, perm, lam, ty = cb.mix_batch(x, y, self.dls.c)
     if isinstance(cb, ManifoldMixup): cb._remove(); xm = x
     imgs = self.dls.train.decode((xm,))[0]

@@ -41,20 +41,20 @@ def five_crops(x:Tensor, crop_pct:float=0.875) -> Tensor:
     out = F.interpolate(crops.flatten(0, 1), size=(h, w), mode='bilinear', align_corners=False)
     return out.view(5, *x.shape)
 
-# %% ../nbs/02_tta.ipynb #0012
+# %% ../nbs/02_tta.ipynb #0014
 def multi_views(x:Tensor, crop_pct:float=0.875, flip:bool=False) -> Tensor:
     "The five crops of `x`, followed by their left-right mirrors if `flip`: `(5 or 10, B, C, H, W)`."
     v = five_crops(x, crop_pct)
     return torch.cat([v, v.flip(-1)]) if flip else v
 
-# %% ../nbs/02_tta.ipynb #0015
+# %% ../nbs/02_tta.ipynb #0017
 def combine_views(view_probs:Tensor, plain:Tensor, beta:float|None=0.25, use_max:bool=False):
     "TTA prediction from per-view probabilities `(V, ...)` and the plain prediction, as fastai's `tta` combines them."
     agg = view_probs.max(0)[0] if use_max else view_probs.mean(0)
     if use_max: return torch.maximum(agg, plain)
     return (agg, plain) if beta is None else torch.lerp(agg, plain, beta)
 
-# %% ../nbs/02_tta.ipynb #0018
+# %% ../nbs/02_tta.ipynb #0020
 class MultiViewPreds(Callback):
     "During `get_preds`, replace each batch's prediction by the combined prediction over its corner-crop views."
     run_train, order = False, MixedPrecision.order - 1
@@ -71,7 +71,7 @@ class MultiViewPreds(Callback):
         res = combine_views(view_probs, act(self.learn.pred.float()), self.beta, self.use_max)
         self.learn.pred = torch.cat(res, -1) if isinstance(res, tuple) else res  # split again by `tta`
 
-# %% ../nbs/02_tta.ipynb #0020
+# %% ../nbs/02_tta.ipynb #0022
 _fastai_tta = fastai.learner.Learner.tta
 
 def _add_tfms(dl, item_tfms=None, batch_tfms=None):

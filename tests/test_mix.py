@@ -26,7 +26,7 @@ class Spy(Callback):
     def after_loss(self):
         if self.training: self.seen.append((self.learn.xb[0].detach().clone(), self.learn.yb[0].clone(), self.learn.loss.item()))
 
-def _hooks(model): return sum(len(m._forward_hooks) for m in model.modules())
+def _hooks(model): return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
 
 def one_step(learn, cb, x, y, mode):
     "The mix callback's part of one training step, run by hand with fixed seeds: (mixed x, target, loss)."
@@ -129,18 +129,22 @@ def test_exception_in_batch_leaves_learner_clean(learn, make):
     learn.fit(1, 1e-3)  # and the learner still trains
 
 def test_manifold_hook_stale_after_exception_in_forward():
-    "An exception inside the forward pass, before the mixed layer: the armed hook must not mix later passes."
+    "An exception inside the forward pass, before the mixed layer: the armed hook must never mix a later pass."
+    import copy
     l = sota_learner(seed=0, subset=20, bs=10)
-    class FailInStem(Callback):
-        def before_batch(self):
-            if self.training: raise RuntimeError('fail before forward')
-    cb = ManifoldMixup(include_input=False)
-    with pytest.raises(RuntimeError): l.fit(1, 1e-3, cbs=[cb, FailInStem()])
+    stage1, last = l.model[4], l.model[7]
+    def explode(m, inp): raise RuntimeError('fail inside the forward pass')
+    h = stage1.register_forward_pre_hook(explode)
+    cb = ManifoldMixup(modules=[last], include_input=False)
+    with pytest.raises(RuntimeError, match='inside the forward'): l.fit(1, 1e-3, cbs=cb)
+    h.remove()
+    clean = copy.deepcopy(l.model)
+    for m in clean.modules(): m._forward_hooks.clear(); m._forward_pre_hooks.clear()
     x, _ = l.dls.valid.one_batch()
-    l.model.train()
-    with torch.no_grad(): a = l.model(x)  # no grad: a stale hook does nothing
-    assert _hooks(l.model) <= 1
-    cb2 = ManifoldMixup(); l.fit(1, 1e-3, cbs=cb2)
+    l.model.train(); clean.train()
+    torch.testing.assert_close(l.model(x), clean(x))  # a training-mode forward with gradients: not mixed
+    assert _hooks(l.model) == 0  # and the stale hooks removed themselves
+    l.fit(1, 1e-3, cbs=ManifoldMixup())
     assert _hooks(l.model) == 0
 
 @pytest.mark.parametrize('make', ALL)
