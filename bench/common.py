@@ -1,5 +1,5 @@
 "Shared set-up of the accuracy experiments in `bench/`: one seeded Fashion-MNIST run, and result files."
-import json, statistics
+import argparse, json, statistics
 from pathlib import Path
 from fastai.vision.augment import aug_transforms
 import fastai.callback.schedule
@@ -30,3 +30,11 @@ def save_results(out, settings, runs, keys):
     Path(out).parent.mkdir(exist_ok=True, parents=True)
     Path(out).write_text(json.dumps(dict(settings=SETTINGS | settings, versions=versions(), runs=runs, summary=summary), indent=2))
     return summary
+
+def cli(doc, subset, epochs, multi_epochs=False):
+    "Parse `--seeds`, `--subset` and `--epochs` (several with `multi_epochs`) for an experiment script."
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--subset', type=int, default=subset)
+    p.add_argument('--epochs', type=int, nargs='+' if multi_epochs else None, default=epochs)
+    return vars(p.parse_args())

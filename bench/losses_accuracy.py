@@ -2,11 +2,10 @@
 
 For each seed and ε: an xresnet18 trained from scratch (settings in `bench/common.py`) with `LabelSmoothingCrossEntropy(ε)`,
 evaluated on the official 10k test set: accuracy, ECE (15 bins) and mean confidence. Writes `results/losses.json`.
-Run: `python bench/losses_accuracy.py [--seeds 0 1 2] [--subset 10000] [--epochs 5]`.
+Run from the repo root: `PYTHONPATH=bench python bench/losses_accuracy.py [--seeds 0 1 2] [--subset 10000] [--epochs 5]`.
 """
-import argparse
 from fastai_sota.losses import LabelSmoothingCrossEntropy, expected_calibration_error
-from common import fmnist_learner, save_results
+from common import fmnist_learner, save_results, cli
 
 def main(seeds=(0, 1, 2), subset=10000, epochs=5, out='results/losses.json'):
     runs, keys = {}, [f'eps={e}' for e in (0.0, 0.1)]
@@ -23,10 +22,4 @@ def main(seeds=(0, 1, 2), subset=10000, epochs=5, out='results/losses.json'):
     for k, v in summary.items():
         print(f"{k:<10}{v['accuracy']:>10.4f} ± {v['accuracy_std']:.4f}{v['ece']:>10.4f} ± {v['ece_std']:.4f}{v['confidence']:>12.4f}")
 
-if __name__ == '__main__':
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--subset', type=int, default=10000)
-    p.add_argument('--epochs', type=int, default=5)
-    a = p.parse_args()
-    main(a.seeds, a.subset, a.epochs)
+if __name__ == '__main__': main(**cli(__doc__, subset=10000, epochs=5))

@@ -5,9 +5,9 @@ of `--subset` training images, validation during training on 500 images only to 
 official 10k test set. Writes `results/mix.json`.
 Run from the repo root: `PYTHONPATH=bench python bench/mix_accuracy.py [--seeds 0 1 2] [--epochs 5 12] [--subset 4000]`.
 """
-import argparse, time
+import time
 from fastai_sota.mix import MixUp, CutMix, CutMixUp, ManifoldMixup, FMix, ResizeMix
-from common import fmnist_learner, save_results
+from common import fmnist_learner, save_results, cli
 
 METHODS = {'none': lambda: None, 'MixUp': MixUp, 'CutMix': CutMix, 'CutMixUp': CutMixUp, 'ManifoldMixup': ManifoldMixup,
            'FMix': FMix, 'ResizeMix': ResizeMix}
@@ -28,10 +28,4 @@ def main(seeds=(0, 1, 2), epochs=(5, 12), subset=4000, out='results/mix.json'):
     print(f"\n{'method':<22}{'accuracy':>20}{'time (s)':>10}")
     for k, v in summary.items(): print(f"{k:<22}{v['accuracy']:>12.4f} ± {v['accuracy_std']:.4f}{v['time_s']:>10.1f}")
 
-if __name__ == '__main__':
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--epochs', type=int, nargs='+', default=[5, 12])
-    p.add_argument('--subset', type=int, default=4000)
-    a = p.parse_args()
-    main(a.seeds, a.epochs, a.subset)
+if __name__ == '__main__': main(**cli(__doc__, subset=4000, epochs=[5, 12], multi_epochs=True))

@@ -13,7 +13,7 @@ from fastcore.basics import store_attr
 from fastai.losses import BaseLoss
 
 # %% auto #0
-__all__ = ['smooth_targets', 'check_targets', 'LabelSmoothingCrossEntropy', 'LabelSmoothingCrossEntropyFlat',
+__all__ = ['smooth_targets', 'check_targets', 'ClassAxisProtocol', 'LabelSmoothingCrossEntropy', 'LabelSmoothingCrossEntropyFlat',
            'SoftTargetCrossEntropy', 'LabelSmoothingBCEWithLogits', 'LabelSmoothingBCEWithLogitsLossFlat',
            'expected_calibration_error', 'ECE']
 
@@ -69,8 +69,19 @@ def check_targets(output:Tensor, target:Tensor, axis:int=1, ignore_index:int=Non
                 raise ValueError(f"class indices must be in [0, {n_cls}), got values in [{t.min().item()}, {t.max().item()}]")
     return False
 
-# %% ../nbs/01_losses.ipynb #0012
-class LabelSmoothingCrossEntropy(nn.Module):
+# %% ../nbs/01_losses.ipynb #0013
+class ClassAxisProtocol:
+    "fastai's `activation` (softmax) and `decodes` (arg-max) along the loss's class axis `self.axis`."
+    def activation(self, out:Tensor) -> Tensor:
+        "Softmax along the class axis: the probabilities `get_preds` returns."
+        return F.softmax(out, dim=self.axis)
+
+    def decodes(self, out:Tensor) -> Tensor:
+        "Predicted class along the class axis."
+        return out.argmax(dim=self.axis)
+
+# %% ../nbs/01_losses.ipynb #0014
+class LabelSmoothingCrossEntropy(ClassAxisProtocol, nn.Module):
     "Cross-entropy with label smoothing `eps` (Szegedy et al. 2016) on PyTorch's fused kernel; class or probability targets."
     y_int = True
     def __init__(self,
@@ -102,18 +113,10 @@ class LabelSmoothingCrossEntropy(nn.Module):
         return F.cross_entropy(out, tgt, weight=w, reduction=self.reduction, label_smoothing=self.eps,
                                **({} if soft else {'ignore_index': self.ignore_index}))
 
-    def activation(self, out:Tensor) -> Tensor:
-        "Softmax along the class axis: the probabilities `get_preds` returns."
-        return F.softmax(out, dim=self.axis)
-
-    def decodes(self, out:Tensor) -> Tensor:
-        "Predicted class along the class axis."
-        return out.argmax(dim=self.axis)
-
     def extra_repr(self): return f'eps={self.eps}, reduction={self.reduction!r}, axis={self.axis}'
 
-# %% ../nbs/01_losses.ipynb #0025
-class LabelSmoothingCrossEntropyFlat(BaseLoss):
+# %% ../nbs/01_losses.ipynb #0027
+class LabelSmoothingCrossEntropyFlat(ClassAxisProtocol, BaseLoss):
     "`LabelSmoothingCrossEntropy` on flattened input and target, class axis `axis`; class or probability targets."
     y_int = True
     def __init__(self, *args, axis:int=-1, **kwargs):
@@ -129,22 +132,14 @@ class LabelSmoothingCrossEntropyFlat(BaseLoss):
         check_targets(inp, targ, self.axis, self.func.ignore_index)
         return super().__call__(inp, targ, **kwargs)
 
-    def activation(self, out:Tensor) -> Tensor:
-        "Softmax along the class axis."
-        return F.softmax(out, dim=self.axis)
-
-    def decodes(self, out:Tensor) -> Tensor:
-        "Predicted class along the class axis."
-        return out.argmax(dim=self.axis)
-
-# %% ../nbs/01_losses.ipynb #0028
+# %% ../nbs/01_losses.ipynb #0030
 class SoftTargetCrossEntropy(LabelSmoothingCrossEntropy):
     "Cross-entropy against probability targets (no smoothing); `y_int=False`, so Mixup interpolates the targets."
     y_int = False
     def __init__(self, weight:Tensor=None, reduction:str='mean', axis:int=1):
         super().__init__(eps=0., weight=weight, reduction=reduction, axis=axis)
 
-# %% ../nbs/01_losses.ipynb #0031
+# %% ../nbs/01_losses.ipynb #0033
 class LabelSmoothingBCEWithLogits(nn.Module):
     "`F.binary_cross_entropy_with_logits` against targets smoothed to `t*(1-eps) + eps/2`."
     def __init__(self, eps:float=0.1, weight:Tensor=None, reduction:str='mean', pos_weight:Tensor=None):
@@ -175,7 +170,7 @@ class LabelSmoothingBCEWithLogitsLossFlat(BaseLoss):
     def decodes(self, out:Tensor) -> Tensor: return out > self.thresh
     def activation(self, out:Tensor) -> Tensor: return torch.sigmoid(out)
 
-# %% ../nbs/01_losses.ipynb #0034
+# %% ../nbs/01_losses.ipynb #0036
 def expected_calibration_error(probs:Tensor, targs:Tensor, n_bins:int=15) -> float:
     "Expected calibration error of class `probs` `(N, K)` against integer `targs` with `n_bins` equal-width confidence bins."
     if probs.ndim != 2 or targs.shape != probs.shape[:1]: raise ValueError(f"need probs (N, K) and targs (N,), got {tuple(probs.shape)} and {tuple(targs.shape)}")
@@ -187,7 +182,7 @@ def expected_calibration_error(probs:Tensor, targs:Tensor, n_bins:int=15) -> flo
     gap = (torch.bincount(bins, conf, n_bins) - torch.bincount(bins, correct, n_bins)).abs()
     return (gap.sum() / len(conf)).item() if len(conf) else 0.
 
-# %% ../nbs/01_losses.ipynb #0035
+# %% ../nbs/01_losses.ipynb #0037
 from fastai.metrics import AccumMetric
 
 def ECE(n_bins:int=15):
