@@ -4,7 +4,7 @@ Run from the repo root: `python scripts/exec_nbs.py nbs/02_tta.ipynb [...]`, the
 """
 import sys, os
 from pathlib import Path
-from execnb.nbio import read_nb, write_nb
+from fastcore.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 
 def _skip(cell):
