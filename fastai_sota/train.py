@@ -20,15 +20,19 @@ from fastai.vision.core import PILImage, PILImageBW
 from fastai.vision.augment import Resize, RandomResizedCrop, FlipItem
 from fastai.vision.models import xresnet
 from fastai.learner import Learner
+from fastai.callback.core import Callback
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
 import fastai.callback.schedule, fastai.callback.progress  # patch `Learner.fit_one_cycle`; epoch table
 import fastai_sota
 from .data import sample_path, fashion_mnist, imagenette, representative_subset, exact_normalize
+from .losses import LabelSmoothingCrossEntropy
+from .mix import MixUp, CutMix, CutMixUp, ManifoldMixup, FMix, ResizeMix
+import fastai_sota.tta  # patches `Learner.tta` with `use_corners`
 
 # %% auto #0
-__all__ = ['DATASETS', 'NORMS', 'imagenette_archive_size', 'resolve_data', 'image_folder_dls', 'sota_learner', 'versions',
-           'train_run', 'summarize', 'main']
+__all__ = ['DATASETS', 'NORMS', 'MIXES', 'TTAS', 'imagenette_archive_size', 'resolve_data', 'image_folder_dls', 'mix_callback',
+           'tta_preds', 'sota_learner', 'versions', 'train_run', 'summarize', 'main']
 
 # %% ../nbs/06_train.ipynb #0006
 DATASETS = ('sample', 'fashion_mnist', 'imagenette', 'imagewoof')
@@ -82,6 +86,26 @@ def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:in
     return dls
 
 # %% ../nbs/06_train.ipynb #0012
+MIXES = {'none': None, 'mixup': MixUp, 'cutmix': CutMix, 'cutmixup': CutMixUp, 'manifold': ManifoldMixup, 'fmix': FMix,
+         'resizemix': ResizeMix}
+TTAS = ('none', 'fastai', 'corners', 'corners_flip')
+
+def mix_callback(mix:str='none', alpha:float=None):
+    "The mix callback named `mix` (one of `MIXES`), with Beta parameter `alpha` if given; `None` for `'none'`."
+    if mix not in MIXES: raise ValueError(f"`mix` must be one of {tuple(MIXES)}, got {mix!r}")
+    cls = MIXES[mix]
+    if alpha is None: return cls and cls()
+    if cls is None or cls is ResizeMix: raise ValueError(f"`alpha` does not apply to mix={mix!r}")
+    return cls(mixup_alpha=alpha, cutmix_alpha=alpha) if cls is CutMixUp else cls(alpha=alpha)
+
+def tta_preds(learn:Learner, tta:str='none', dl=None):
+    "Predictions `(preds, targs)` of `learn` with the test-time augmentation named `tta` (one of `TTAS`)."
+    if tta not in TTAS: raise ValueError(f"`tta` must be one of {TTAS}, got {tta!r}")
+    if tta == 'none': return learn.get_preds(dl=dl)
+    if tta == 'fastai': return learn.tta(dl=dl)
+    return learn.tta(dl=dl, use_corners=True, flip=tta == 'corners_flip')
+
+# %% ../nbs/06_train.ipynb #0015
 def _arch(arch):
     "An xresnet-family constructor from its name (or `arch` itself if callable)."
     if callable(arch): return arch
@@ -90,17 +114,22 @@ def _arch(arch):
     return getattr(xresnet, arch)
 
 def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed:int=None, norm:str='exact',
-                 subset:int=None, item_tfms=None, batch_tfms=None, loss_func=None, metrics=accuracy, **kwargs) -> Learner:
+                 subset:int=None, item_tfms=None, batch_tfms=None, mix:str='none', alpha:float=None, ls:float=0.,
+                 loss_func=None, metrics=accuracy, cbs=None, **kwargs) -> Learner:
     "A fastai `Learner` training an xresnet from scratch on `data` (see `resolve_data`), seeded when `seed` is given."
+    if loss_func is not None and ls: raise ValueError("give either `loss_func` or `ls` (label smoothing), not both")
+    mix_cb = mix_callback(mix, alpha)
     if seed is not None: set_seed(seed, reproducible=True)
     dls = image_folder_dls(resolve_data(data, size), size=size, bs=bs, norm=norm, subset=subset, seed=seed,
                            item_tfms=item_tfms, batch_tfms=batch_tfms)
     model = _arch(arch)(n_out=dls.c, c_in=dls.one_batch()[0].shape[1])
     if seed is not None: set_seed(seed, reproducible=True)  # same weights and shuffling whatever the data pipeline drew
     kwargs.setdefault('path', '.')  # models are saved under the working directory, never inside the data (or the package)
-    return Learner(dls, model, loss_func=loss_func or CrossEntropyLossFlat(), metrics=metrics, **kwargs)
+    loss_func = loss_func or (LabelSmoothingCrossEntropy(ls) if ls else CrossEntropyLossFlat())
+    cbs = list(cbs or []) if not isinstance(cbs, Callback) else [cbs]
+    return Learner(dls, model, loss_func=loss_func, metrics=metrics, cbs=cbs + ([mix_cb] if mix_cb else []), **kwargs)
 
-# %% ../nbs/06_train.ipynb #0015
+# %% ../nbs/06_train.ipynb #0018
 def versions() -> dict:
     "Versions of the libraries a result depends on."
     return {'fastai_sota': fastai_sota.__version__, 'fastai': fastai.__version__, 'fastcore': fastcore.__version__,
@@ -111,17 +140,22 @@ def _check_positive(**kw):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 or not math.isfinite(v):
             raise ValueError(f"`{k}` must be a positive number, got {v!r}")
 
-def train_run(epochs:int=5, lr:float=3e-3, seed:int=0, **learner_kwargs) -> dict:
+def train_run(epochs:int=5, lr:float=3e-3, seed:int=0, tta:str='none', **learner_kwargs) -> dict:
     "Train one `sota_learner(seed=seed, **learner_kwargs)` with `fit_one_cycle(epochs, lr)`; returns its record."
     _check_positive(epochs=epochs, lr=lr)
+    if tta not in TTAS: raise ValueError(f"`tta` must be one of {TTAS}, got {tta!r}")
     start = time.perf_counter()
     learn = sota_learner(seed=seed, **learner_kwargs)
     learn.fit_one_cycle(epochs, lr)
     names = learn.recorder.metric_names[1:-1]  # drop 'epoch' and 'time'
     per_epoch = [dict(epoch=i, **{n: float(v) for n, v in zip(names, vals)}) for i, vals in enumerate(learn.recorder.values)]
-    return dict(seed=seed, epochs=per_epoch, final=per_epoch[-1], wall_time_s=time.perf_counter() - start)
+    final = dict(per_epoch[-1])
+    if tta != 'none':
+        with learn.no_bar(): p, y = tta_preds(learn, tta)
+        final['accuracy_tta'] = (p.argmax(1) == y).float().mean().item()
+    return dict(seed=seed, epochs=per_epoch, final=final, wall_time_s=time.perf_counter() - start)
 
-# %% ../nbs/06_train.ipynb #0016
+# %% ../nbs/06_train.ipynb #0019
 def summarize(runs:list) -> dict:
     "Mean and (sample) standard deviation of each final metric over `runs`."
     keys = [k for k in runs[0]['final'] if k != 'epoch']
@@ -132,7 +166,7 @@ def summarize(runs:list) -> dict:
         res[f'{k}_std'] = statistics.stdev(vals) if len(vals) > 1 else 0.
     return res
 
-# %% ../nbs/06_train.ipynb #0017
+# %% ../nbs/06_train.ipynb #0020
 @call_parse
 def main(
     data:str='sample', # 'sample' (embedded), 'fashion_mnist', 'imagenette', 'imagewoof', or an image folder path
@@ -145,16 +179,25 @@ def main(
     runs:int=1, # Number of runs (seeds)
     norm:str='exact', # Normalization: 'exact' (whole training set), 'batch' (fastai one-batch estimate), 'none'
     subset:int=None, # Train on a representative subset of this many training images
+    mix:str='none', # Mix callback: none, mixup, cutmix, cutmixup, manifold, fmix, resizemix
+    alpha:float=None, # Beta(α, α) parameter of the mix (default: each callback's own)
+    ls:float=0., # Label smoothing ε of the cross-entropy (0: none)
+    tta:str='none', # Also report accuracy with TTA: none, fastai, corners, corners_flip
     out:str='sota_train.json', # Where to write the results JSON
 ):
     "Train an xresnet from scratch and write the results (settings, per-epoch metrics, final metrics, versions) to `out`."
     _check_positive(runs=runs, bs=bs)
-    settings = dict(data=data, size=size, epochs=epochs, bs=bs, lr=lr, arch=arch, seed=seed, runs=runs, norm=norm, subset=subset)
+    settings = dict(data=data, size=size, epochs=epochs, bs=bs, lr=lr, arch=arch, seed=seed, runs=runs, norm=norm, subset=subset,
+                    mix=mix, alpha=alpha, ls=ls, tta=tta)
+    mix_callback(mix, alpha)  # bad settings fail before any data is read
+    if tta not in TTAS: raise ValueError(f"`tta` must be one of {TTAS}, got {tta!r}")
     if data in ('imagenette', 'imagewoof') and size is None: size = 128
     start, results = time.perf_counter(), []
     for i in range(runs):
-        r = train_run(epochs=epochs, lr=lr, seed=seed + i, data=data, size=size, bs=bs, arch=arch, norm=norm, subset=subset)
-        print(f"run {i + 1}/{runs} (seed {seed + i}): accuracy {r['final']['accuracy']:.4f}")
+        r = train_run(epochs=epochs, lr=lr, seed=seed + i, tta=tta, data=data, size=size, bs=bs, arch=arch, norm=norm,
+                      subset=subset, mix=mix, alpha=alpha, ls=ls)
+        print(f"run {i + 1}/{runs} (seed {seed + i}): accuracy {r['final']['accuracy']:.4f}"
+              + (f", with {tta} TTA {r['final']['accuracy_tta']:.4f}" if tta != 'none' else ''))
         results.append(r)
     summary = summarize(results)
     res = dict(settings=settings, versions=versions(), runs=results, summary=summary, wall_time_s=time.perf_counter() - start)

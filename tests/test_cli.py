@@ -28,3 +28,16 @@ def test_sota_train_bad_input(tmp_path):
     assert p.returncode != 0 and '`norm` must be one of' in p.stderr
     p = run('--data', 'cifar10', '--out', str(tmp_path/'x.json'))
     assert p.returncode != 0 and 'must be one of' in p.stderr
+
+def test_sota_train_techniques_as_flags(tmp_path):
+    out = tmp_path/'t.json'
+    p = run('--epochs', '1', '--subset', '200', '--mix', 'cutmixup', '--alpha', '0.5', '--ls', '0.1', '--tta', 'corners_flip',
+            '--out', str(out))
+    assert p.returncode == 0, p.stderr[-3000:]
+    res = json.loads(out.read_text())
+    assert res['settings']['mix'] == 'cutmixup' and res['settings']['ls'] == 0.1
+    assert 0 <= res['runs'][0]['final']['accuracy_tta'] <= 1 and 'with corners_flip TTA' in p.stdout
+    p = run('--mix', 'mixout', '--out', str(tmp_path/'x.json'))
+    assert p.returncode != 0 and '`mix` must be one of' in p.stderr
+    p = run('--tta', 'ten_crop', '--out', str(tmp_path/'x.json'))
+    assert p.returncode != 0 and '`tta` must be one of' in p.stderr
