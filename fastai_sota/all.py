@@ -13,6 +13,7 @@ from .data import *
 from .losses import *
 from .tta import *
 from .mix import *
+from .progressive import *
 from .train import *
 
 # nbdev's generated `__all__` lists only names defined in this module; re-export everything imported above instead.
