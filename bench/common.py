@@ -12,7 +12,8 @@ SETTINGS = dict(data='fashion_mnist', arch='xresnet18', size=28, bs=128, lr=3e-3
 def fmnist_learner(seed, subset, epochs, lr=3e-3, bs=128, cbs=None, valid_subset=None, **kwargs):
     """An xresnet18 trained from scratch for `epochs` on a representative subset of Fashion-MNIST (quietly).
     With `valid_subset`, per-epoch validation uses that many test images; `learn.full_valid` keeps the whole test set."""
-    learn = sota_learner('fashion_mnist', seed=seed, subset=subset, bs=bs, batch_tfms=aug_transforms(**AUG), **kwargs)
+    kwargs.setdefault('batch_tfms', aug_transforms(**AUG))
+    learn = sota_learner('fashion_mnist', seed=seed, subset=subset, bs=bs, **kwargs)
     learn.full_valid = learn.dls.valid
     if valid_subset:
         from fastai_sota.data import representative_subset

@@ -1,0 +1,41 @@
+"""Did progressive resizing help? Fixed final size vs progressive resizing, same epochs, on Fashion-MNIST upscaled to 64 px.
+
+For each seed: an xresnet18 trained from scratch on a representative subset (settings in `bench/common.py`, but 64 px),
+once at the fixed final size and once with `ProgressiveResize(start=0.5, finish_pct=0.75)` (with and without size-linked
+regularization of a MixUp callback), then evaluated on the official 10k test set at 64 px. Prints the wall-time ratio and
+the accuracy difference; writes `results/progressive.json`.
+Run from the repo root: `PYTHONPATH=bench python bench/progressive.py [--seeds 0 1 2] [--subset 4000] [--epochs 5]`.
+"""
+import time
+from fastai.vision.augment import aug_transforms
+from fastai_sota.progressive import ProgressiveResize
+from fastai_sota.mix import MixUp
+from common import fmnist_learner, save_results, cli, AUG
+
+SIZE = 64
+METHODS = {
+    'fixed 64 px': lambda: [],
+    'progressive 32→64 px': lambda: [ProgressiveResize(start=0.5, finish_pct=0.75)],
+    'fixed 64 px + MixUp': lambda: [MixUp()],
+    'progressive + MixUp, size-linked α': lambda: [ProgressiveResize(start=0.5, finish_pct=0.75, scale_reg=True), MixUp()],
+}
+
+def main(seeds=(0, 1, 2), subset=4000, epochs=5, out='results/progressive.json'):
+    runs = {s: {} for s in seeds}
+    for s in seeds:
+        for k, make in METHODS.items():
+            t = time.perf_counter()
+            learn = fmnist_learner(s, subset, epochs, cbs=make(), valid_subset=500, size=SIZE,
+                                   batch_tfms=aug_transforms(**(AUG | {'size': SIZE})))
+            train_s = time.perf_counter() - t
+            with learn.no_bar(): p, y = learn.get_preds(dl=learn.full_valid)
+            runs[s][k] = dict(accuracy=(p.argmax(1) == y).float().mean().item(), train_time_s=train_s)
+            print(f"seed {s} {k}: {runs[s][k]}", flush=True)
+    summary = save_results(out, dict(size=SIZE, subset=subset, epochs=epochs, seeds=list(seeds)), runs, METHODS)
+    base = summary['fixed 64 px']
+    print(f"\n{'method':<38}{'accuracy':>18}{'train (s)':>11}{'time ratio':>11}{'Δ acc (pt)':>11}")
+    for k, v in summary.items():
+        print(f"{k:<38}{v['accuracy']:>10.4f} ± {v['accuracy_std']:.4f}{v['train_time_s']:>11.1f}"
+              f"{base['train_time_s'] / v['train_time_s']:>10.2f}x{100 * (v['accuracy'] - base['accuracy']):>+11.2f}")
+
+if __name__ == '__main__': main(**cli(__doc__, subset=4000, epochs=5))
