@@ -295,6 +295,7 @@ def default_mix_modules(model:nn.Module) -> list:
 
 class ManifoldMixup(MixCallback):
     "Manifold Mixup (Verma et al. 2019): mix the input or the hidden activations of a random eligible module."
+    mixes_hidden = True  # `show_mix` shows its inputs unmixed
     def __init__(self, alpha:float=2.0, modules:list=None, include_input:bool=True, per_element:bool=False, loss_mode:str=None):
         super().__init__(loss_mode)
         self.alpha, self.modules, self.include_input, self.per_element = _check_alpha(alpha), modules, include_input, per_element
@@ -344,13 +345,13 @@ def show_mix(self:Learner, n:int=9, cb:MixCallback=None, ncols:int=3, figsize=No
     "Show `n` mixed training images of `cb` (default: the learner's mix callback), titled with their top two classes."
     import matplotlib.pyplot as plt
     from fastai.vision.core import show_image
-    cb = cb or next((c for c in self.cbs if isinstance(c, MixCallback)), None)
+    cb = cb or next((c for c in self.cbs if hasattr(c, 'mix_batch')), None)
     if cb is None: raise ValueError("no mix callback: pass `cb=` or add one to the learner's callbacks")
     if not isinstance(n, int) or n < 1: raise ValueError(f"`n` must be a positive int, got {n!r}")
     x, y = self.dls.train.one_batch()
-    if isinstance(cb, ManifoldMixup): cb.learn = self
+    cb.learn = self
     xm, perm, lam, ty = cb.mix_batch(x, y, self.dls.c)
-    if isinstance(cb, ManifoldMixup): cb._remove(); xm = x
+    if getattr(cb, 'mixes_hidden', False): cb._remove(); xm = x  # the mix happens inside the network
     imgs = self.dls.train.decode((xm,))[0]
     n = min(n, len(imgs))
     nrows = math.ceil(n / ncols)
