@@ -6,6 +6,7 @@ Docs: https://fastai-sota.github.io/fastai_sota/tta.html.md"""
 
 # %% ../nbs/02_tta.ipynb #0001
 from __future__ import annotations
+from contextlib import nullcontext
 import torch, torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import patch, store_attr, noop, getcallable
@@ -15,10 +16,11 @@ from fastai.learner import Learner
 import fastai.learner
 
 # %% auto #0
-__all__ = ['FIVE_CROPS', 'crop_side', 'five_crops', 'multi_views', 'combine_views', 'MultiViewPreds']
+__all__ = ['FIVE_CROPS', 'CROP_PCT', 'crop_side', 'five_crops', 'multi_views', 'combine_views', 'MultiViewPreds']
 
 # %% ../nbs/02_tta.ipynb #0006
 FIVE_CROPS = ('center', 'top_left', 'top_right', 'bottom_left', 'bottom_right')
+CROP_PCT = 0.875  # the default crop: 7/8 of the side, as ImageNet's 224-of-256 centre crop
 
 def crop_side(h:int, w:int, crop_pct:float) -> int:
     "Side in pixels of the square crops of an `h×w` image: `round(crop_pct * min(h, w))`."
@@ -28,7 +30,7 @@ def crop_side(h:int, w:int, crop_pct:float) -> int:
     if s < 1: raise ValueError(f"`crop_pct={crop_pct}` of a {h}×{w} image is a crop smaller than one pixel")
     return s
 
-def five_crops(x:Tensor, crop_pct:float=0.875) -> Tensor:
+def five_crops(x:Tensor, crop_pct:float=CROP_PCT) -> Tensor:
     "Centre and four corner square crops of the batch `x` `(B, C, H, W)`, each resized to `H×W`: shape `(5, B, C, H, W)`."
     if not isinstance(x, Tensor) or x.ndim != 4:
         raise ValueError(f"`five_crops` needs an image batch (B, C, H, W), got {getattr(x, 'shape', type(x).__name__)}")
@@ -42,7 +44,7 @@ def five_crops(x:Tensor, crop_pct:float=0.875) -> Tensor:
     return out.view(5, *x.shape)
 
 # %% ../nbs/02_tta.ipynb #0014
-def multi_views(x:Tensor, crop_pct:float=0.875, flip:bool=False) -> Tensor:
+def multi_views(x:Tensor, crop_pct:float=CROP_PCT, flip:bool=False) -> Tensor:
     "The five crops of `x`, followed by their left-right mirrors if `flip`: `(5 or 10, B, C, H, W)`."
     v = five_crops(x, crop_pct)
     return torch.cat([v, v.flip(-1)]) if flip else v
@@ -58,7 +60,7 @@ def combine_views(view_probs:Tensor, plain:Tensor, beta:float|None=0.25, use_max
 class MultiViewPreds(Callback):
     "During `get_preds`, replace each batch's prediction by the combined prediction over its corner-crop views."
     run_train, order = False, MixedPrecision.order - 1
-    def __init__(self, crop_pct:float=0.875, flip:bool=False, beta:float|None=0.25, use_max:bool=False, act=None):
+    def __init__(self, crop_pct:float=CROP_PCT, flip:bool=False, beta:float|None=0.25, use_max:bool=False, act=None):
         store_attr()
 
     def after_loss(self):
@@ -101,13 +103,13 @@ def tta(self:Learner,
                            beta=beta, use_max=use_max)
     if n is not None: raise ValueError("`n` counts fastai's augmented passes; corner TTA always uses 5 views (10 with `flip=True`)")
     if beta is not None and not use_max and not 0 <= beta <= 1: raise ValueError(f"`beta` must be in [0, 1] or None, got {beta}")
-    crop_pct = 0.875 if crop_pct is None else crop_pct
+    crop_pct = CROP_PCT if crop_pct is None else crop_pct
     crop_side(1000, 1000, crop_pct)  # validates `crop_pct` before any work
     if dl is None: dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
     dl = _add_tfms(dl, item_tfms, batch_tfms)
     cb = MultiViewPreds(crop_pct=crop_pct, flip=flip, beta=beta, use_max=use_max)
     ds = getattr(dl, 'dataset', None)
-    ctx = ds.set_split_idx(1) if hasattr(ds, 'set_split_idx') else torch.no_grad()  # validation item transforms
+    ctx = ds.set_split_idx(1) if hasattr(ds, 'set_split_idx') else nullcontext()  # validation item transforms
     with ctx: res = self.get_preds(dl=dl, cbs=[cb], act=noop)
     preds, targs = res[0], (res[1] if len(res) > 1 else None)
     if beta is None and not use_max: return preds.tensor_split(2, -1), targs
