@@ -32,10 +32,11 @@ def save_results(out, settings, runs, keys):
     Path(out).write_text(json.dumps(dict(settings=SETTINGS | settings, versions=versions(), runs=runs, summary=summary), indent=2))
     return summary
 
-def cli(doc, subset, epochs, multi_epochs=False):
-    "Parse `--seeds`, `--subset` and `--epochs` (several with `multi_epochs`) for an experiment script."
+def cli(doc, subset, epochs, multi_epochs=False, **extra):
+    "Parse `--seeds`, `--subset` and `--epochs` (several with `multi_epochs`), plus `extra` options (name → argparse kwargs)."
     p = argparse.ArgumentParser(description=doc.splitlines()[0])
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--subset', type=int, default=subset)
     p.add_argument('--epochs', type=int, nargs='+' if multi_epochs else None, default=epochs)
+    for k, kw in extra.items(): p.add_argument(f'--{k}', **kw)
     return vars(p.parse_args())

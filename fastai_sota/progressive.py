@@ -6,7 +6,7 @@ Docs: https://fastai-sota.github.io/fastai_sota/progressive.html.md"""
 
 # %% ../nbs/05_progressive.ipynb #0001
 from __future__ import annotations
-import math
+import math, functools
 import torch, torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import store_attr
@@ -15,7 +15,7 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import LRFinder
 
 # %% auto #0
-__all__ = ['size_schedule', 'ProgressiveResize']
+__all__ = ['size_schedule', 'aug_knobs', 'scale_knobs', 'ProgressiveResize']
 
 # %% ../nbs/05_progressive.ipynb #0006
 def _start_size(start, final:int) -> int:
@@ -45,30 +45,54 @@ def size_schedule(pct:float, final:int, start=0.5, start_pct:float=0., finish_pc
     return s0 + int(frac * (final - s0) // st) * st
 
 # %% ../nbs/05_progressive.ipynb #0009
+_NEUTRAL = {'max_deg': 0., 'max_zoom': 1., 'magnitude': 0., 'max_lighting': 0., 'min_scale': 1.}
+
+def _number(v): return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+def aug_knobs(tfms) -> list:
+    "Magnitude settings of fastai's augmentations in `tfms`, as `(settings dict, name, value, neutral value)`."
+    found = []
+    for t in tfms:
+        subs = [f for a in ('aff_fs', 'coord_fs', 'fs') for f in getattr(t, a, None) or []]
+        for o in subs or [t]:  # a merged affine/lighting transform reads its settings from its functions
+            d = o.keywords if isinstance(o, functools.partial) else getattr(o, '__dict__', {})
+            found += [(d, k, d[k], n) for k, n in _NEUTRAL.items() if _number(d.get(k)) and d[k] != n]
+    return found
+
+def scale_knobs(knobs, factor:float):
+    "Set each knob to `neutral + (value - neutral) * factor`."
+    for d, k, v, n in knobs: d[k] = n + (float(v) - n) * factor
+
+# %% ../nbs/05_progressive.ipynb #0015
 class ProgressiveResize(Callback):
     "Resize training batches from `start` to their full size between `start_pct` and `finish_pct` of each fit."
     order, run_valid = MixedPrecision.order - 2, False
     def __init__(self, start=0.5, start_pct:float=0., finish_pct:float=0.75, step:int=None, mode:str='bilinear',
-                 scale_reg:bool=False, reg_attrs=('alpha', 'mixup_alpha', 'cutmix_alpha'), min_reg:float=0.1):
+                 scale_reg:bool=False, reg_attrs=('alpha', 'mixup_alpha', 'cutmix_alpha'), scale_aug:bool=False,
+                 min_reg:float=0.1):
         _start_size(start, 10**6); _check_pcts(start_pct, finish_pct)
         if step is not None: _step(0, 0, step)
         if mode not in ('bilinear', 'bicubic', 'area', 'nearest'): raise ValueError(f"`mode` must be bilinear, bicubic, area or nearest, got {mode!r}")
         if not 0 < min_reg <= 1: raise ValueError(f"`min_reg` must be in (0, 1], got {min_reg}")
         store_attr()
-        self._saved, self._final = {}, None
+        self._knobs, self._final = [], None
 
     def _restore(self):
-        for (cb, a), v in self._saved.items(): setattr(cb, a, v)
-        self._saved = {}
+        for d, k, v, _ in self._knobs: d[k] = v
+        self._knobs = []
 
     def before_fit(self):
         self._restore()
         self._final, self._last = None, None
         self.active = not any(isinstance(c, LRFinder) for c in self.learn.cbs)
         if not hasattr(self.learn.recorder, 'sizes') or self.learn.epoch == 0: self.learn.recorder.sizes = []
-        if self.scale_reg and self.active:
-            self._saved = {(c, a): getattr(c, a) for c in self.learn.cbs if c is not self for a in self.reg_attrs
-                           if isinstance(getattr(c, a, None), (int, float)) and not isinstance(getattr(c, a), bool)}
+        if not self.active: return
+        if self.scale_reg:
+            self._knobs += [(vars(c), a, vars(c)[a], 0.) for c in self.learn.cbs if c is not self
+                            for a in self.reg_attrs if _number(vars(c).get(a))]
+        if self.scale_aug: self._knobs += aug_knobs(self.learn.dls.train.after_batch.fs)
+        # the dataloader transforms a batch before `before_batch` sees it: start the first one weak too
+        scale_knobs(self._knobs, self.min_reg)
 
     def size_now(self, final:int) -> int:
         "The scheduled size (shorter side) at the learner's current progress, for a final size `final`."
@@ -84,10 +108,10 @@ class ProgressiveResize(Callback):
         s = self.size_now(self._final)
         if s != self._last:
             self.learn.recorder.sizes.append((self.learn.train_iter, s)); self._last = s
-        if self._saved:
+        if self._knobs:
             s0 = _start_size(self.start, self._final)
             frac = 1. if self._final == s0 else (s - s0) / (self._final - s0)
-            for (cb, a), v in self._saved.items(): setattr(cb, a, v * (self.min_reg + (1 - self.min_reg) * frac))
+            scale_knobs(self._knobs, self.min_reg + (1 - self.min_reg) * frac)
         if s == min(h, w): return
         size = (round(h * s / min(h, w)), round(w * s / min(h, w)))
         kw = dict(antialias=True, align_corners=False) if self.mode in ('bilinear', 'bicubic') else {}

@@ -19,7 +19,8 @@ def small_learner(tmp_path=None, **kw):
     return l
 
 def test_restores_regularization_after_cancel_and_exception():
-    l, mu = small_learner(), MixUp(alpha=0.4)
+    l, mu = small_learner(batch_tfms=aug_transforms(size=56, max_rotate=20, min_scale=0.5)), MixUp(alpha=0.4)
+    rot = next(t for t in l.dls.train.after_batch.fs if hasattr(t, 'aff_fs')).aff_fs[1].keywords
     class Stop(Callback):
         order = 90
         def __init__(self, exc): self.exc, self.n = exc, 0
@@ -28,12 +29,29 @@ def test_restores_regularization_after_cancel_and_exception():
             if self.training and self.n == 2: raise self.exc
     with l.no_bar(), l.no_logging(): l.fit(2, 1e-3, cbs=[ProgressiveResize(scale_reg=True), mu, Stop(CancelFitException())])
     assert mu.alpha == 0.4
-    pr = ProgressiveResize(scale_reg=True)
+    pr = ProgressiveResize(scale_reg=True, scale_aug=True)
     with pytest.raises(RuntimeError):
         with l.no_bar(), l.no_logging(): l.fit(2, 1e-3, cbs=[pr, mu, Stop(RuntimeError('boom'))])
     # an exception skips fastai's after_fit; the next fit with the callback restores first
+    assert rot['max_deg'] < 20  # left weakened by the exception...
     with l.no_bar(), l.no_logging(): l.fit(1, 1e-3, cbs=[pr, mu])
-    assert mu.alpha == 0.4
+    assert mu.alpha == 0.4 and rot['max_deg'] == 20  # ...and restored by the next fit's callback
+
+def test_scale_aug_links_augmentation_strength():
+    l = small_learner(batch_tfms=aug_transforms(size=56, max_rotate=20, max_lighting=0.4, min_scale=0.5))
+    tfms = l.dls.train.after_batch.fs
+    rot = next(t for t in tfms if hasattr(t, 'aff_fs')).aff_fs[1].keywords
+    crop = next(t for t in tfms if hasattr(t, 'min_scale'))
+    class KnobSpy(Spy):
+        def before_batch(self):
+            if self.training: self.sizes.append((self.learn.xb[0].shape[-1], rot['max_deg'], crop.min_scale))
+    spy = KnobSpy()
+    with l.no_bar(), l.no_logging(): l.fit(3, 1e-3, cbs=[ProgressiveResize(finish_pct=0.5, scale_aug=True, min_reg=0.25), spy])
+    sizes, degs, scales = zip(*spy.sizes)
+    assert sizes[0] == 28 and degs[0] == pytest.approx(5.) and scales[0] == pytest.approx(0.875)
+    assert sizes[-1] == 56 and degs[-1] == pytest.approx(20.) and scales[-1] == pytest.approx(0.5)
+    assert list(degs) == sorted(degs) and list(scales) == sorted(scales, reverse=True)
+    assert rot['max_deg'] == 20 and crop.min_scale == 0.5  # restored after the fit
 
 def test_fine_tune_runs_schedule_in_each_fit():
     l, spy = small_learner(), Spy()
