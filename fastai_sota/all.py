@@ -15,6 +15,8 @@ from .tta import *
 from .mix import *
 from .progressive import *
 from .train import *
+from .compat import *
+from .bench import *
 
 # nbdev's generated `__all__` lists only names defined in this module; re-export everything imported above instead.
 __all__ = [_o for _o in dir() if not _o.startswith('_')]

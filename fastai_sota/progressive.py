@@ -83,9 +83,8 @@ class ProgressiveResize(Callback):
 
     def before_fit(self):
         self._restore()
-        self._final, self._last = None, None
+        self._final, self._last = None, None  # the log starts at the first training batch: `get_preds` calls `before_fit` too
         self.active = not any(isinstance(c, LRFinder) for c in self.learn.cbs)
-        if not hasattr(self.learn.recorder, 'sizes') or self.learn.epoch == 0: self.learn.recorder.sizes = []
         if not self.active: return
         if self.scale_reg:
             self._knobs += [(vars(c), a, vars(c)[a], 0.) for c in self.learn.cbs if c is not self
@@ -104,7 +103,7 @@ class ProgressiveResize(Callback):
         if not isinstance(x, Tensor) or x.ndim != 4:
             raise ValueError(f"ProgressiveResize needs image batches (B, C, H, W), got {getattr(x, 'shape', type(x).__name__)}")
         h, w = x.shape[-2:]
-        if self._final is None: self._final = min(h, w)
+        if self._final is None: self._final, self.learn.recorder.sizes = min(h, w), []
         s = self.size_now(self._final)
         if s != self._last:
             self.learn.recorder.sizes.append((self.learn.train_iter, s)); self._last = s

@@ -6,21 +6,28 @@ Docs: https://fastai-sota.github.io/fastai_sota/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #0001
 from __future__ import annotations
-import json, math, platform, statistics, time
+import json, math, os, platform, resource, statistics, time
+from contextlib import nullcontext
+from functools import partial
 from pathlib import Path
 
 import numpy as np, torch, fastai, fastcore
 from PIL import Image
 from fastcore.script import call_parse
+from fastcore.basics import store_attr
 from fastai.torch_core import set_seed
 from fastai.data.block import DataBlock, CategoryBlock
 from fastai.data.transforms import get_image_files, parent_label, GrandparentSplitter, Normalize
 from fastai.vision.data import ImageBlock
 from fastai.vision.core import PILImage, PILImageBW
-from fastai.vision.augment import Resize, RandomResizedCrop, FlipItem
+from fastai.vision.augment import Resize, RandomResizedCrop, FlipItem, aug_transforms
 from fastai.vision.models import xresnet
-from fastai.learner import Learner
+from fastai.learner import Learner, Recorder, save_model, load_model
 from fastai.callback.core import Callback
+from fastai.callback.channelslast import ChannelsLast
+from fastai.optimizer import Adam, SGD, RAdam, Lamb, ranger
+from fastai.torch_core import rank_distrib, num_distrib
+import fastai.distributed  # `Learner.distrib_ctx`
 from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
 import fastai.callback.schedule, fastai.callback.progress  # patch `Learner.fit_one_cycle`; epoch table
@@ -28,11 +35,14 @@ import fastai_sota
 from .data import sample_path, fashion_mnist, imagenette, representative_subset, exact_normalize
 from .losses import LabelSmoothingCrossEntropy
 from .mix import MixUp, CutMix, CutMixUp, ManifoldMixup, FMix, ResizeMix
+from .progressive import ProgressiveResize
 import fastai_sota.tta  # patches `Learner.tta` with `use_corners`
+import fastai_sota.compat  # lets `distrib_ctx` and bf16 run on CPUs too
 
 # %% auto #0
-__all__ = ['DATASETS', 'NORMS', 'MIXES', 'TTAS', 'imagenette_archive_size', 'resolve_data', 'image_folder_dls', 'mix_callback',
-           'tta_preds', 'sota_learner', 'versions', 'train_run', 'summarize', 'main']
+__all__ = ['DATASETS', 'NORMS', 'AUGS', 'MIXES', 'TTAS', 'OPTS', 'PRECISIONS', 'SCHEDS', 'imagenette_archive_size',
+           'resolve_data', 'image_folder_dls', 'mix_callback', 'tta_preds', 'sota_learner', 'EpochLog', 'versions',
+           'fit_run', 'train_run', 'summarize', 'main']
 
 # %% ../nbs/06_train.ipynb #0006
 DATASETS = ('sample', 'fashion_mnist', 'imagenette', 'imagewoof')
@@ -52,6 +62,7 @@ def resolve_data(data='sample', size:int=None) -> Path:
 
 # %% ../nbs/06_train.ipynb #0009
 NORMS = ('exact', 'batch', 'none')
+AUGS = {'none': None, 'flip_crop': dict(min_scale=0.75, max_rotate=0, max_warp=0, max_lighting=0, max_zoom=1), 'fastai': {}}
 
 def _folder_info(path):
     "Validation folder name, first training image and its mode."
@@ -62,9 +73,10 @@ def _folder_info(path):
     return valid, Image.open(first)
 
 def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:int=None, seed:int=None,
-                     item_tfms=None, batch_tfms=None, num_workers:int=0):
+                     item_tfms=None, batch_tfms=None, aug:str='none', num_workers:int=0):
     "fastai `DataLoaders` for an image folder (`train/` and `valid/` or `val/`), normalized as `norm` says."
     if norm not in NORMS: raise ValueError(f"`norm` must be one of {NORMS}, got {norm!r}")
+    if aug not in AUGS: raise ValueError(f"`aug` must be one of {tuple(AUGS)}, got {aug!r}")
     if not isinstance(bs, int) or bs < 1: raise ValueError(f"`bs` must be a positive int, got {bs!r}")
     valid, img = _folder_info(path)
     native = min(img.size)
@@ -72,6 +84,7 @@ def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:in
     if item_tfms is None:
         if native > 1.25 * size: item_tfms = [RandomResizedCrop(size, min_scale=0.35), FlipItem(0.5)]
         else: item_tfms = [Resize(size)] if img.size != (size, size) else []
+    if AUGS[aug] is not None: batch_tfms = list(batch_tfms or []) + aug_transforms(size=size, **AUGS[aug])
     splitter = GrandparentSplitter(train_name='train', valid_name=valid)
     def get_items(p):
         items = get_image_files(p, folders=['train', valid])
@@ -106,6 +119,9 @@ def tta_preds(learn:Learner, tta:str='none', dl=None):
     return learn.tta(dl=dl, use_corners=True, flip=tta == 'corners_flip')
 
 # %% ../nbs/06_train.ipynb #0015
+OPTS = {'adam': Adam, 'sgd': partial(SGD, mom=0.9), 'radam': RAdam, 'lamb': Lamb, 'ranger': ranger}
+PRECISIONS = ('fp32', 'bf16', 'fp16')
+
 def _arch(arch):
     "An xresnet-family constructor from its name (or `arch` itself if callable)."
     if callable(arch): return arch
@@ -113,23 +129,67 @@ def _arch(arch):
     if arch not in names: raise ValueError(f"`arch` must be one of {names} or a callable, got {arch!r}")
     return getattr(xresnet, arch)
 
+def _check_options(opt, precision, wd, progressive, scale_reg):
+    if opt not in OPTS: raise ValueError(f"`opt` must be one of {tuple(OPTS)}, got {opt!r}")
+    if precision not in PRECISIONS: raise ValueError(f"`precision` must be one of {PRECISIONS}, got {precision!r}")
+    if wd is not None and (isinstance(wd, bool) or not isinstance(wd, (int, float)) or not 0 <= wd < 1):
+        raise ValueError(f"`wd` must be a number in [0, 1), got {wd!r}")
+    if scale_reg and not progressive: raise ValueError("`scale_reg` links regularization to progressive resizing: give `progressive` too")
+
 def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed:int=None, norm:str='exact',
-                 subset:int=None, item_tfms=None, batch_tfms=None, mix:str='none', alpha:float=None, ls:float=0.,
-                 loss_func=None, metrics=accuracy, cbs=None, **kwargs) -> Learner:
+                 subset:int=None, item_tfms=None, batch_tfms=None, aug:str='none', mix:str='none', alpha:float=None,
+                 ls:float=0., progressive=None, scale_reg:bool=False, opt:str='adam', wd:float=None,
+                 precision:str='fp32', channels_last:bool=False, loss_func=None, metrics=accuracy, cbs=None,
+                 **kwargs) -> Learner:
     "A fastai `Learner` training an xresnet from scratch on `data` (see `resolve_data`), seeded when `seed` is given."
     if loss_func is not None and ls: raise ValueError("give either `loss_func` or `ls` (label smoothing), not both")
+    _check_options(opt, precision, wd, progressive, scale_reg)
     mix_cb = mix_callback(mix, alpha)
+    prog_cb = ProgressiveResize(start=progressive, scale_reg=scale_reg, scale_aug=scale_reg) if progressive else None
     if seed is not None: set_seed(seed, reproducible=True)
     dls = image_folder_dls(resolve_data(data, size), size=size, bs=bs, norm=norm, subset=subset, seed=seed,
-                           item_tfms=item_tfms, batch_tfms=batch_tfms)
+                           item_tfms=item_tfms, batch_tfms=batch_tfms, aug=aug)
+    if precision == 'fp16' and dls.device.type != 'cuda':
+        raise ValueError("`precision='fp16'` needs a CUDA GPU; on a CPU use 'bf16'")
     model = _arch(arch)(n_out=dls.c, c_in=dls.one_batch()[0].shape[1])
     if seed is not None: set_seed(seed, reproducible=True)  # same weights and shuffling whatever the data pipeline drew
     kwargs.setdefault('path', '.')  # models are saved under the working directory, never inside the data (or the package)
+    kwargs.setdefault('opt_func', OPTS[opt])
     loss_func = loss_func or (LabelSmoothingCrossEntropy(ls) if ls else CrossEntropyLossFlat())
     cbs = list(cbs or []) if not isinstance(cbs, Callback) else [cbs]
-    return Learner(dls, model, loss_func=loss_func, metrics=metrics, cbs=cbs + ([mix_cb] if mix_cb else []), **kwargs)
+    cbs += [c for c in (prog_cb, mix_cb) if c is not None] + ([ChannelsLast()] if channels_last else [])
+    learn = Learner(dls, model, loss_func=loss_func, metrics=metrics, cbs=cbs, wd=wd, **kwargs)
+    if precision != 'fp32': learn.to_fp16() if precision == 'fp16' else learn.to_bf16()
+    return learn
 
 # %% ../nbs/06_train.ipynb #0018
+SCHEDS = ('one_cycle', 'flat_cos')
+
+class EpochLog(Callback):
+    "Record each epoch's metrics; with `ckpt`, save weights, optimizer state and metrics after every epoch (first process only)."
+    order = Recorder.order + 1
+    def __init__(self, ckpt=None, start_epoch:int=0, epochs:list=None): store_attr(); self.epochs = list(epochs or [])
+    def after_epoch(self):
+        if self.epoch < self.start_epoch: return  # skipped by fastai's `SkipToEpoch` on resume
+        names = self.recorder.metric_names[1:-1]  # drop 'epoch' and 'time'
+        self.epochs.append(dict(epoch=self.epoch, **{n: float(v) for n, v in zip(names, self.recorder.log[1:-1])}))
+        if self.ckpt is None or rank_distrib(): return
+        tmp = Path(f'{self.ckpt}.pth.tmp')
+        save_model(tmp, self.learn.model, self.learn.opt, with_opt=True)
+        os.replace(tmp, f'{self.ckpt}.pth')  # a run killed while saving keeps the previous checkpoint
+        Path(f'{self.ckpt}.json').write_text(json.dumps(dict(epochs=self.epochs)))
+
+    @staticmethod
+    def resume(learn:Learner, ckpt) -> tuple:
+        "Load the checkpoint `ckpt` into `learn` if there is one: `(first epoch to run, epochs done)`."
+        pth, log = Path(f'{ckpt}.pth'), Path(f'{ckpt}.json')
+        if not (pth.exists() and log.exists()): return 0, []
+        done = json.loads(log.read_text())['epochs']
+        if learn.opt is None: learn.create_opt()
+        load_model(pth, learn.model, learn.opt, with_opt=True, device=learn.dls.device)
+        return done[-1]['epoch'] + 1, done
+
+# %% ../nbs/06_train.ipynb #0019
 def versions() -> dict:
     "Versions of the libraries a result depends on."
     return {'fastai_sota': fastai_sota.__version__, 'fastai': fastai.__version__, 'fastcore': fastcore.__version__,
@@ -140,22 +200,42 @@ def _check_positive(**kw):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 or not math.isfinite(v):
             raise ValueError(f"`{k}` must be a positive number, got {v!r}")
 
-def train_run(epochs:int=5, lr:float=3e-3, seed:int=0, tta:str='none', **learner_kwargs) -> dict:
-    "Train one `sota_learner(seed=seed, **learner_kwargs)` with `fit_one_cycle(epochs, lr)`; returns its record."
+def _peak_memory() -> dict:
+    res = {'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # kB on Linux
+    if torch.cuda.is_available(): res['peak_cuda_mb'] = torch.cuda.max_memory_allocated() / 2**20
+    return res
+
+def fit_run(epochs:int=5, lr:float=3e-3, seed:int=0, tta:str='none', sched:str='one_cycle', ckpt=None,
+            resume:bool=False, **learner_kwargs) -> tuple:
+    "Train one `sota_learner(seed=seed, **learner_kwargs)` for `epochs` with `sched`; `(learner, record of the run)`."
     _check_positive(epochs=epochs, lr=lr)
     if tta not in TTAS: raise ValueError(f"`tta` must be one of {TTAS}, got {tta!r}")
+    if sched not in SCHEDS: raise ValueError(f"`sched` must be one of {SCHEDS}, got {sched!r}")
+    if resume and ckpt is None: raise ValueError("`resume` needs `ckpt`, the checkpoint to resume from")
     start = time.perf_counter()
+    if torch.cuda.is_available(): torch.cuda.reset_peak_memory_stats()
     learn = sota_learner(seed=seed, **learner_kwargs)
-    learn.fit_one_cycle(epochs, lr)
-    names = learn.recorder.metric_names[1:-1]  # drop 'epoch' and 'time'
-    per_epoch = [dict(epoch=i, **{n: float(v) for n, v in zip(names, vals)}) for i, vals in enumerate(learn.recorder.values)]
-    final = dict(per_epoch[-1])
-    if tta != 'none':
-        with learn.no_bar(): p, y = tta_preds(learn, tta)
-        final['accuracy_tta'] = (p.argmax(1) == y).float().mean().item()
-    return dict(seed=seed, epochs=per_epoch, final=final, wall_time_s=time.perf_counter() - start)
+    start_epoch, done = EpochLog.resume(learn, ckpt) if resume else (0, [])
+    log = EpochLog(ckpt, start_epoch, done)
+    fit = learn.fit_one_cycle if sched == 'one_cycle' else learn.fit_flat_cos
+    with learn.distrib_ctx() if num_distrib() > 1 else nullcontext():
+        if start_epoch < epochs: fit(epochs, lr, cbs=log, start_epoch=start_epoch)
+        final, iters, sizes = dict(log.epochs[-1]), learn.train_iter, getattr(learn.recorder, 'sizes', None)
+        if tta != 'none':  # every process predicts its share; fastai gathers them all in each process
+            with learn.no_bar(): p, y = tta_preds(learn, tta)
+            final['accuracy_tta'] = (p.argmax(1) == y).float().mean().item()
+    rec = dict(seed=seed, epochs=log.epochs, final=final, wall_time_s=time.perf_counter() - start, resumed_from=start_epoch,
+               world_size=max(num_distrib(), 1), train_iters=iters, sizes=sizes,
+               **_peak_memory())
+    if ckpt is not None and not rank_distrib():
+        for f in (f'{ckpt}.pth', f'{ckpt}.json'): Path(f).unlink(missing_ok=True)
+    return learn, rec
 
-# %% ../nbs/06_train.ipynb #0019
+def train_run(**kwargs) -> dict:
+    "The record of `fit_run(**kwargs)`."
+    return fit_run(**kwargs)[1]
+
+# %% ../nbs/06_train.ipynb #0022
 def summarize(runs:list) -> dict:
     "Mean and (sample) standard deviation of each final metric over `runs`."
     keys = [k for k in runs[0]['final'] if k != 'epoch']
@@ -166,42 +246,66 @@ def summarize(runs:list) -> dict:
         res[f'{k}_std'] = statistics.stdev(vals) if len(vals) > 1 else 0.
     return res
 
-# %% ../nbs/06_train.ipynb #0020
+# %% ../nbs/06_train.ipynb #0024
+def _write_json(path, obj):
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(obj, indent=2))
+
 @call_parse
 def main(
     data:str='sample', # 'sample' (embedded), 'fashion_mnist', 'imagenette', 'imagewoof', or an image folder path
-    size:int=None, # Training size in pixels (default: 28 for Fashion-MNIST, 128 for Imagenette)
+    size:int=None, # Training size in pixels (default: 28 for Fashion-MNIST, 128 for Imagenette: 128/192/256 pick the archive)
     epochs:int=5, # Number of epochs
-    bs:int=64, # Batch size
-    lr:float=3e-3, # Peak learning rate of the one-cycle schedule
+    bs:int=64, # Batch size (per process)
+    lr:float=3e-3, # Peak learning rate of the schedule
+    sched:str='one_cycle', # Learning-rate schedule: one_cycle, flat_cos
+    opt:str='adam', # Optimizer: adam, sgd, radam, lamb, ranger
+    wd:float=None, # Weight decay (default: fastai's, 0.01)
     arch:str='xresnet18', # Model: a fastai xresnet-family name
     seed:int=42, # Seed of the first run; later runs use seed+1, seed+2, ...
     runs:int=1, # Number of runs (seeds)
     norm:str='exact', # Normalization: 'exact' (whole training set), 'batch' (fastai one-batch estimate), 'none'
     subset:int=None, # Train on a representative subset of this many training images
+    aug:str='none', # Batch augmentation: none, flip_crop, fastai
     mix:str='none', # Mix callback: none, mixup, cutmix, cutmixup, manifold, fmix, resizemix
     alpha:float=None, # Beta(α, α) parameter of the mix (default: each callback's own)
     ls:float=0., # Label smoothing ε of the cross-entropy (0: none)
+    progressive:float=None, # Progressive resizing from this start size (pixels, or a fraction of the final size)
+    scale_reg:bool=False, # With --progressive: scale the mix α and augmentation strength with the size
     tta:str='none', # Also report accuracy with TTA: none, fastai, corners, corners_flip
-    out:str='sota_train.json', # Where to write the results JSON
+    precision:str='fp32', # fp32, bf16 (GPU or CPU), fp16 (GPU)
+    channels_last:bool=False, # Channels-last memory format
+    resume:bool=False, # Continue interrupted runs from their last finished epoch
+    out:str='sota_train.json', # Summary JSON; each run also writes <out stem>_seed<N>.json and .pkl (exported learner)
 ):
-    "Train an xresnet from scratch and write the results (settings, per-epoch metrics, final metrics, versions) to `out`."
-    _check_positive(runs=runs, bs=bs)
-    settings = dict(data=data, size=size, epochs=epochs, bs=bs, lr=lr, arch=arch, seed=seed, runs=runs, norm=norm, subset=subset,
-                    mix=mix, alpha=alpha, ls=ls, tta=tta)
-    mix_callback(mix, alpha)  # bad settings fail before any data is read
-    if tta not in TTAS: raise ValueError(f"`tta` must be one of {TTAS}, got {tta!r}")
+    "Train an xresnet from scratch and write per-run records, exported learners and a summary next to `out`."
+    _check_positive(runs=runs, bs=bs, epochs=epochs, lr=lr)
+    settings = dict(data=data, size=size, epochs=epochs, bs=bs, lr=lr, sched=sched, opt=opt, wd=wd, arch=arch, seed=seed,
+                    runs=runs, norm=norm, subset=subset, aug=aug, mix=mix, alpha=alpha, ls=ls, progressive=progressive,
+                    scale_reg=scale_reg, tta=tta, precision=precision, channels_last=channels_last, world_size=max(num_distrib(), 1))
+    # bad settings fail before any data is read
+    mix_callback(mix, alpha); _check_options(opt, precision, wd, progressive, scale_reg)
+    if progressive: ProgressiveResize(start=progressive)
+    for k, v, allowed in (('tta', tta, TTAS), ('sched', sched, SCHEDS), ('norm', norm, NORMS), ('aug', aug, tuple(AUGS))):
+        if v not in allowed: raise ValueError(f"`{k}` must be one of {allowed}, got {v!r}")
     if data in ('imagenette', 'imagewoof') and size is None: size = 128
+    lead, stem = not rank_distrib(), Path(out).with_suffix('')
     start, results = time.perf_counter(), []
     for i in range(runs):
-        r = train_run(epochs=epochs, lr=lr, seed=seed + i, tta=tta, data=data, size=size, bs=bs, arch=arch, norm=norm,
-                      subset=subset, mix=mix, alpha=alpha, ls=ls)
+        name = f'{stem}_seed{seed + i}'
+        learn, r = fit_run(epochs=epochs, lr=lr, seed=seed + i, tta=tta, sched=sched, ckpt=name, resume=resume, data=data,
+                           size=size, bs=bs, arch=arch, norm=norm, subset=subset, aug=aug, mix=mix, alpha=alpha, ls=ls,
+                           progressive=progressive, scale_reg=scale_reg, opt=opt, wd=wd, precision=precision,
+                           channels_last=channels_last)
+        results.append(r)
+        if not lead: continue
+        _write_json(f'{name}.json', dict(settings=settings, versions=versions(), run=r))
+        learn.export(Path(f'{name}.pkl').absolute())
         print(f"run {i + 1}/{runs} (seed {seed + i}): accuracy {r['final']['accuracy']:.4f}"
               + (f", with {tta} TTA {r['final']['accuracy_tta']:.4f}" if tta != 'none' else ''))
-        results.append(r)
     summary = summarize(results)
     res = dict(settings=settings, versions=versions(), runs=results, summary=summary, wall_time_s=time.perf_counter() - start)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(res, indent=2))
-    print(f"final accuracy: {summary['accuracy_mean']:.4f} ± {summary['accuracy_std']:.4f} over {runs} run(s); results in {out}")
+    if lead:
+        _write_json(out, res)
+        print(f"final accuracy: {summary['accuracy_mean']:.4f} ± {summary['accuracy_std']:.4f} over {runs} run(s); results in {out}")
     return res

@@ -41,3 +41,40 @@ def test_sota_train_techniques_as_flags(tmp_path):
     assert p.returncode != 0 and '`mix` must be one of' in p.stderr
     p = run('--tta', 'ten_crop', '--out', str(tmp_path/'x.json'))
     assert p.returncode != 0 and '`tta` must be one of' in p.stderr
+
+def test_sota_train_all_flags(tmp_path):
+    out = tmp_path/'f.json'
+    p = run('--epochs', '1', '--subset', '200', '--sched', 'flat_cos', '--opt', 'sgd', '--wd', '0.05', '--precision', 'bf16',
+            '--channels-last', '--aug', 'flip_crop', '--progressive', '0.5', '--scale-reg', '--mix', 'mixup', '--out', str(out))
+    assert p.returncode == 0, p.stderr[-3000:]
+    res = json.loads(out.read_text())
+    s = res['settings']
+    assert (s['sched'], s['opt'], s['wd'], s['precision'], s['channels_last'], s['scale_reg']) == ('flat_cos', 'sgd', 0.05, 'bf16', True, True)
+    r = res['runs'][0]
+    assert r['sizes'][0][1] == 14 and r['sizes'][-1][1] == 28 and r['peak_rss_mb'] > 100
+    run_file = json.loads((tmp_path/'f_seed42.json').read_text())
+    assert run_file['run']['final'] == r['final'] and run_file['settings'] == s
+    from fastai.learner import load_learner
+    learn = load_learner(tmp_path/'f_seed42.pkl')
+    assert {'ProgressiveResize', 'MixUp', 'MixedPrecision'} <= {type(c).__name__ for c in learn.cbs}
+    for args, msg in ((('--precision', 'fp16'), 'needs a CUDA GPU'), (('--sched', 'cosine'), '`sched` must be one of'),
+                      (('--opt', 'adamw'), '`opt` must be one of'), (('--scale-reg',), 'give `progressive` too'),
+                      (('--progressive', '0'), '`start` must be')):
+        p = run(*args, '--out', str(tmp_path/'x.json'))
+        assert p.returncode != 0 and msg in p.stderr, (args, p.stderr[-500:])
+
+def test_sota_train_resume(tmp_path):
+    from fastai.callback.core import Callback
+    from fastai_sota.train import fit_run, EpochLog
+    class Stop(Callback):
+        order = EpochLog.order + 1
+        def after_epoch(self):
+            if self.epoch == 0: raise KeyboardInterrupt
+    try: fit_run(epochs=2, seed=42, subset=200, ckpt=tmp_path/'r_seed42', cbs=[Stop()])  # the CLI's defaults and file names
+    except KeyboardInterrupt: pass
+    assert (tmp_path/'r_seed42.pth').exists()
+    p = run('--epochs', '2', '--subset', '200', '--resume', '--out', str(tmp_path/'r.json'))
+    assert p.returncode == 0, p.stderr[-3000:]
+    r = json.loads((tmp_path/'r.json').read_text())['runs'][0]
+    assert r['resumed_from'] == 1 and [e['epoch'] for e in r['epochs']] == [0, 1]
+    assert (tmp_path/'r_seed42.pkl').exists() and not (tmp_path/'r_seed42.pth').exists()
