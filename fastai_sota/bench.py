@@ -114,10 +114,13 @@ def main(
     seeds:int=3, # Number of seeds (0, 1, ...)
     only:str=None, # Comma-separated rows to run (default: all); the reference always runs
     out:str='results', # Folder for bench_<tier>.json, .md and .png
+    subset:int=None, # Override the tier's number of training images
+    epochs:int=None, # Override the tier's number of epochs
 ):
     "Run the experiment grid and write its JSON, Markdown table and bar chart."
     if seeds < 1: raise ValueError(f"`seeds` must be at least 1, got {seeds}")
-    res = run_grid(tier, tuple(range(seeds)), only.split(',') if only else None, out)
+    overrides = {k: v for k, v in dict(subset=subset, epochs=epochs).items() if v is not None}
+    res = run_grid(tier, tuple(range(seeds)), only.split(',') if only else None, out, **overrides)
     table = grid_table(res)
     (Path(out)/f'bench_{tier}.md').write_text(table)
     grid_chart(res, Path(out)/f'bench_{tier}.png')

@@ -134,7 +134,7 @@ def _check_options(opt, precision, wd, progressive, scale_reg):
     if precision not in PRECISIONS: raise ValueError(f"`precision` must be one of {PRECISIONS}, got {precision!r}")
     if wd is not None and (isinstance(wd, bool) or not isinstance(wd, (int, float)) or not 0 <= wd < 1):
         raise ValueError(f"`wd` must be a number in [0, 1), got {wd!r}")
-    if scale_reg and not progressive: raise ValueError("`scale_reg` links regularization to progressive resizing: give `progressive` too")
+    if scale_reg and progressive is None: raise ValueError("`scale_reg` links regularization to progressive resizing: give `progressive` too")
 
 def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed:int=None, norm:str='exact',
                  subset:int=None, item_tfms=None, batch_tfms=None, aug:str='none', mix:str='none', alpha:float=None,
@@ -145,7 +145,7 @@ def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed
     if loss_func is not None and ls: raise ValueError("give either `loss_func` or `ls` (label smoothing), not both")
     _check_options(opt, precision, wd, progressive, scale_reg)
     mix_cb = mix_callback(mix, alpha)
-    prog_cb = ProgressiveResize(start=progressive, scale_reg=scale_reg, scale_aug=scale_reg) if progressive else None
+    prog_cb = None if progressive is None else ProgressiveResize(start=progressive, scale_reg=scale_reg, scale_aug=scale_reg)
     if seed is not None: set_seed(seed, reproducible=True)
     dls = image_folder_dls(resolve_data(data, size), size=size, bs=bs, norm=norm, subset=subset, seed=seed,
                            item_tfms=item_tfms, batch_tfms=batch_tfms, aug=aug)
@@ -175,6 +175,7 @@ class EpochLog(Callback):
         self.epochs.append(dict(epoch=self.epoch, **{n: float(v) for n, v in zip(names, self.recorder.log[1:-1])}))
         if self.ckpt is None or rank_distrib(): return
         tmp = Path(f'{self.ckpt}.pth.tmp')
+        tmp.parent.mkdir(parents=True, exist_ok=True)
         save_model(tmp, self.learn.model, self.learn.opt, with_opt=True)
         os.replace(tmp, f'{self.ckpt}.pth')  # a run killed while saving keeps the previous checkpoint
         Path(f'{self.ckpt}.json').write_text(json.dumps(dict(epochs=self.epochs)))
@@ -285,7 +286,7 @@ def main(
                     scale_reg=scale_reg, tta=tta, precision=precision, channels_last=channels_last, world_size=max(num_distrib(), 1))
     # bad settings fail before any data is read
     mix_callback(mix, alpha); _check_options(opt, precision, wd, progressive, scale_reg)
-    if progressive: ProgressiveResize(start=progressive)
+    if progressive is not None: ProgressiveResize(start=progressive)
     for k, v, allowed in (('tta', tta, TTAS), ('sched', sched, SCHEDS), ('norm', norm, NORMS), ('aug', aug, tuple(AUGS))):
         if v not in allowed: raise ValueError(f"`{k}` must be one of {allowed}, got {v!r}")
     if data in ('imagenette', 'imagewoof') and size is None: size = 128

@@ -44,7 +44,7 @@ def test_sota_train_techniques_as_flags(tmp_path):
 
 def test_sota_train_all_flags(tmp_path):
     out = tmp_path/'f.json'
-    p = run('--epochs', '1', '--subset', '200', '--sched', 'flat_cos', '--opt', 'sgd', '--wd', '0.05', '--precision', 'bf16',
+    p = run('--epochs', '1', '--subset', '200', '--bs', '16', '--sched', 'flat_cos', '--opt', 'sgd', '--wd', '0.05', '--precision', 'bf16',
             '--channels-last', '--aug', 'flip_crop', '--progressive', '0.5', '--scale-reg', '--mix', 'mixup', '--out', str(out))
     assert p.returncode == 0, p.stderr[-3000:]
     res = json.loads(out.read_text())
@@ -56,7 +56,7 @@ def test_sota_train_all_flags(tmp_path):
     assert run_file['run']['final'] == r['final'] and run_file['settings'] == s
     from fastai.learner import load_learner
     learn = load_learner(tmp_path/'f_seed42.pkl')
-    assert {'ProgressiveResize', 'MixUp', 'MixedPrecision'} <= {type(c).__name__ for c in learn.cbs}
+    assert {'ProgressiveResize', 'MixUp'} <= {type(c).__name__ for c in learn.cbs}  # (fastai's export drops MixedPrecision)
     for args, msg in ((('--precision', 'fp16'), 'needs a CUDA GPU'), (('--sched', 'cosine'), '`sched` must be one of'),
                       (('--opt', 'adamw'), '`opt` must be one of'), (('--scale-reg',), 'give `progressive` too'),
                       (('--progressive', '0'), '`start` must be')):
