@@ -111,7 +111,8 @@ def main(site='_site', shots='_shots'):
     problems, results = check_site(site, module_pages())
     srv, base = serve(site)
     try:
-        for page in ('index.html', 'tta.html'): screenshot(base + page, ROOT/shots/page.replace('.html', '.png'))
+        screenshot(base + 'index.html', ROOT/shots/'index.png')
+        screenshot(base + 'tta.html', ROOT/shots/'tta.png', size=(1280, 2000))  # tall enough for the crop grid
     finally: srv.shutdown()
     n_img = sum(len(r['images']) for r in results.values()); n_api = sum(len(r['api']) for r in results.values())
     print(f"{len(results)} pages, {n_img} images, {n_api} API entries checked in headless Chromium; screenshots in {shots}/")
