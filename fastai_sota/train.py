@@ -294,6 +294,10 @@ def main(
     start, results = time.perf_counter(), []
     for i in range(runs):
         name = f'{stem}_seed{seed + i}'
+        if resume and Path(f'{name}.json').exists():  # finished before the interruption: keep its record
+            results.append(json.loads(Path(f'{name}.json').read_text())['run'])
+            if lead: print(f"run {i + 1}/{runs} (seed {seed + i}): already complete in {name}.json")
+            continue
         learn, r = fit_run(epochs=epochs, lr=lr, seed=seed + i, tta=tta, sched=sched, ckpt=name, resume=resume, data=data,
                            size=size, bs=bs, arch=arch, norm=norm, subset=subset, aug=aug, mix=mix, alpha=alpha, ls=ls,
                            progressive=progressive, scale_reg=scale_reg, opt=opt, wd=wd, precision=precision,

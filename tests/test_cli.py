@@ -78,3 +78,6 @@ def test_sota_train_resume(tmp_path):
     r = json.loads((tmp_path/'r.json').read_text())['runs'][0]
     assert r['resumed_from'] == 1 and [e['epoch'] for e in r['epochs']] == [0, 1]
     assert (tmp_path/'r_seed42.pkl').exists() and not (tmp_path/'r_seed42.pth').exists()
+    p = run('--epochs', '2', '--subset', '200', '--resume', '--out', str(tmp_path/'r.json'))  # nothing left to do
+    assert p.returncode == 0 and 'already complete' in p.stdout, p.stderr[-3000:]
+    assert json.loads((tmp_path/'r.json').read_text())['runs'][0] == r
