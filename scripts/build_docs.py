@@ -6,7 +6,8 @@ well-kept tool:
    attempt) writes `_proc/`: hidden and exported cells dropped, `show_doc` added for every exported name and executed.
 2. nbconvert's Markdown exporter turns each processed notebook into a Markdown page, with its figures as PNG files.
    Before that, the Quarto-only cell options are applied here: `#| echo: false` cells (the `show_doc` blocks) become their
-   Markdown output inside a `<div class="api">`, `#| output: false` drops outputs, directives are removed, stderr
+   Markdown output inside a `<div class="api">`, `#| output: asis` prints become Markdown, `#| output: false` drops
+   outputs, directives are removed, stderr
    (warnings) is dropped, a repeated `show_doc` of the same name (nbdev adds its own for `@patch` methods) is kept once.
 3. mkdocs-material renders the HTML, with a navigation sidebar and offline search; `--strict` with link and anchor
    validation makes a broken internal link fail the build.
@@ -63,7 +64,12 @@ def page_nb(nb):
             continue
         if dirs.get('output') == 'false': c.outputs = []
         c.outputs = [o for o in c.outputs if not (o.get('output_type') == 'stream' and o.get('name') == 'stderr')]
+        asis = ''
+        if dirs.get('output') == 'asis':  # printed Markdown (a table) is shown as Markdown, not as text
+            asis = ''.join(o.get('text', '') for o in c.outputs if o.get('output_type') == 'stream') + _markdown_out(c)
+            c.outputs = []
         if c.source or c.outputs: cells.append(c)
+        if asis.strip(): cells.append(nbformat.v4.new_markdown_cell(asis))
     nb.cells = cells
     nb.metadata['language_info'] = {'name': 'python'}  # fenced code blocks get Python highlighting
     return fm, nb
