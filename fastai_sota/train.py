@@ -298,7 +298,7 @@ def main(
             results.append(json.loads(Path(f'{name}.json').read_text())['run'])
             if lead: print(f"run {i + 1}/{runs} (seed {seed + i}): already complete in {name}.json")
             continue
-        learn, r = fit_run(epochs=epochs, lr=lr, seed=seed + i, tta=tta, sched=sched, ckpt=name, resume=resume, data=data,
+        learn, r = fit_run(epochs=epochs, lr=lr, seed=seed + i, tta=tta, sched=sched, ckpt=f'{name}_ckpt', resume=resume, data=data,
                            size=size, bs=bs, arch=arch, norm=norm, subset=subset, aug=aug, mix=mix, alpha=alpha, ls=ls,
                            progressive=progressive, scale_reg=scale_reg, opt=opt, wd=wd, precision=precision,
                            channels_last=channels_last)

@@ -70,14 +70,14 @@ def test_sota_train_resume(tmp_path):
         order = EpochLog.order + 1
         def after_epoch(self):
             if self.epoch == 0: raise KeyboardInterrupt
-    try: fit_run(epochs=2, seed=42, subset=200, ckpt=tmp_path/'r_seed42', cbs=[Stop()])  # the CLI's defaults and file names
+    try: fit_run(epochs=2, seed=42, subset=200, ckpt=tmp_path/'r_seed42_ckpt', cbs=[Stop()])  # the CLI's defaults and file names
     except KeyboardInterrupt: pass
-    assert (tmp_path/'r_seed42.pth').exists()
+    assert (tmp_path/'r_seed42_ckpt.pth').exists()
     p = run('--epochs', '2', '--subset', '200', '--resume', '--out', str(tmp_path/'r.json'))
     assert p.returncode == 0, p.stderr[-3000:]
     r = json.loads((tmp_path/'r.json').read_text())['runs'][0]
     assert r['resumed_from'] == 1 and [e['epoch'] for e in r['epochs']] == [0, 1]
-    assert (tmp_path/'r_seed42.pkl').exists() and not (tmp_path/'r_seed42.pth').exists()
+    assert (tmp_path/'r_seed42.pkl').exists() and not (tmp_path/'r_seed42_ckpt.pth').exists()
     p = run('--epochs', '2', '--subset', '200', '--resume', '--out', str(tmp_path/'r.json'))  # nothing left to do
     assert p.returncode == 0 and 'already complete' in p.stdout, p.stderr[-3000:]
     assert json.loads((tmp_path/'r.json').read_text())['runs'][0] == r
