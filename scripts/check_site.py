@@ -112,7 +112,7 @@ def main(site='_site', shots='_shots'):
     srv, base = serve(site)
     try:
         screenshot(base + 'index.html', ROOT/shots/'index.png')
-        screenshot(base + 'tta.html', ROOT/shots/'tta.png', size=(1280, 2000))  # tall enough for the crop grid
+        screenshot(base + 'tta.html', ROOT/shots/'tta.png', size=(1280, 3000))  # tall enough for the crop grid
     finally: srv.shutdown()
     n_img = sum(len(r['images']) for r in results.values()); n_api = sum(len(r['api']) for r in results.values())
     print(f"{len(results)} pages, {n_img} images, {n_api} API entries checked in headless Chromium; screenshots in {shots}/")
