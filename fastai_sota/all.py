@@ -18,5 +18,7 @@ from .train import *
 from .compat import *
 from .bench import *
 
+# `train.main` and `bench.main` are the two commands, not API: neither is re-exported (the later import would win the name).
+del main
 # nbdev's generated `__all__` lists only names defined in this module; re-export everything imported above instead.
 __all__ = [_o for _o in dir() if not _o.startswith('_')]
