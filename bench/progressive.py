@@ -7,6 +7,7 @@ the accuracy difference; writes `results/progressive.json`.
 With `--budget E1 E2 ...` it answers the equal-accuracy question instead: fixed size for `--epochs` against progressive
 resizing for each budget of E epochs, writing `results/progressive_budget.json` and printing, per budget, the accuracy
 difference and the wall-time ratio.
+`--methods NAME ...` runs only some of `METHODS` (with `--out` for their file).
 Run from the repo root: `PYTHONPATH=bench python bench/progressive.py [--seeds 0 1 2] [--subset 4000] [--epochs 5] [--budget 6 7 8]`.
 """
 import time
@@ -21,6 +22,9 @@ METHODS = {
     'progressive 32→64 px': lambda: [ProgressiveResize(start=0.5, finish_pct=0.75)],
     'fixed 64 px + MixUp': lambda: [MixUp()],
     'progressive + MixUp, size-linked α': lambda: [ProgressiveResize(start=0.5, finish_pct=0.75, scale_reg=True), MixUp()],
+    'progressive, size-linked augmentation': lambda: [ProgressiveResize(start=0.5, finish_pct=0.75, scale_aug=True)],
+    'progressive + MixUp, size-linked α and augmentation':
+        lambda: [ProgressiveResize(start=0.5, finish_pct=0.75, scale_reg=True, scale_aug=True), MixUp()],
 }
 
 def run(seed, subset, epochs, cbs):
@@ -49,15 +53,17 @@ def budget(seeds, subset, epochs, budgets, out='results/progressive_budget.json'
     summary = save_results(out, dict(size=SIZE, subset=subset, epochs=epochs, budgets=list(budgets), seeds=list(seeds)), runs, keys)
     report(summary, summary[keys[0]])
 
-def main(seeds=(0, 1, 2), subset=4000, epochs=5, budget_epochs=None, out='results/progressive.json'):
+def main(seeds=(0, 1, 2), subset=4000, epochs=5, budget_epochs=None, methods=None, out='results/progressive.json'):
     if budget_epochs: return budget(seeds, subset, epochs, budget_epochs)
+    methods = {k: v for k, v in METHODS.items() if methods is None or k in methods}
     runs = {s: {} for s in seeds}
     for s in seeds:
-        for k, make in METHODS.items():
+        for k, make in methods.items():
             runs[s][k] = run(s, subset, epochs, make())
             print(f"seed {s} {k}: {runs[s][k]}", flush=True)
-    summary = save_results(out, dict(size=SIZE, subset=subset, epochs=epochs, seeds=list(seeds)), runs, METHODS)
-    report(summary, summary['fixed 64 px'])
+    summary = save_results(out, dict(size=SIZE, subset=subset, epochs=epochs, seeds=list(seeds)), runs, methods)
+    report(summary, next(iter(summary.values())))
 
 if __name__ == '__main__':
-    main(**cli(__doc__, subset=4000, epochs=5, budget=dict(type=int, nargs='+', dest='budget_epochs', default=None)))
+    main(**cli(__doc__, subset=4000, epochs=5, budget=dict(type=int, nargs='+', dest='budget_epochs', default=None),
+               methods=dict(nargs='+', default=None, help='run only these METHODS'), out=dict(default='results/progressive.json')))
