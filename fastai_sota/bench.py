@@ -9,7 +9,7 @@ from __future__ import annotations
 import json, statistics, time
 from pathlib import Path
 from fastcore.script import call_parse
-from .train import fit_run, tta_preds, versions, TTAS
+from .train import fit_run, tta_preds, versions, TTAS, _check_choice
 
 # %% auto #0
 __all__ = ['TIERS', 'REFERENCE', 'GRID', 'grid_rows', 'run_grid', 'summarize_grid', 'grid_table', 'grid_chart', 'main']
@@ -41,7 +41,7 @@ def _accuracy(p, y) -> float: return (p.argmax(1) == y).float().mean().item()
 
 def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', **overrides) -> dict:
     "Train the grid of `tier` for `seeds`; write `out/bench_<tier>.json` after every run and return the results."
-    if tier not in TIERS: raise ValueError(f"`tier` must be one of {tuple(TIERS)}, got {tier!r}")
+    _check_choice('tier', tier, TIERS)
     settings = TIERS[tier] | overrides
     path = Path(out)/f'bench_{tier}.json'
     res = json.loads(path.read_text()) if path.exists() else {}

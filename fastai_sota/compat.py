@@ -8,7 +8,7 @@ Docs: https://fastai-sota.github.io/fastai_sota/compat.html.md"""
 from __future__ import annotations
 import torch, torch.nn as nn
 import fastai
-from fastcore.basics import patch_to
+from packaging.version import Version
 from fastai.torch_core import rank_distrib, num_distrib
 from fastai.distributed import DistributedDL, DistributedTrainer
 from fastai.callback.fp16 import MixedPrecision, AMPMode
@@ -20,12 +20,10 @@ __all__ = ['PATCHED_FASTAI', 'PATCHES', 'needs_patches', 'broadcast_idxs', 'appl
 # %% ../nbs/07_compat.ipynb #0005
 PATCHED_FASTAI = ('2.8.0', '2.9.0')  # fastai versions (from, before) whose distributed/fp16 code these patches mend
 
-def _version(v:str) -> tuple: return tuple(int(p) for p in v.split('+')[0].split('.')[:3] if p.isdigit())
-
 def needs_patches(version:str=fastai.__version__) -> bool:
     "Whether the fastai `version` is one these patches were written for."
     lo, hi = PATCHED_FASTAI
-    return _version(lo) <= _version(version) < _version(hi)
+    return Version(lo) <= Version(version) < Version(hi)
 
 # %% ../nbs/07_compat.ipynb #0008
 def _model_device(model:nn.Module) -> torch.device:

@@ -62,6 +62,11 @@ def resolve_data(data='sample', size:int=None) -> Path:
 
 # %% ../nbs/06_train.ipynb #0009
 NORMS = ('exact', 'batch', 'none')
+
+def _check_choice(name:str, value, allowed):
+    "Raise a `ValueError` naming `allowed` unless `value` is one of them."
+    if value not in allowed: raise ValueError(f"`{name}` must be one of {tuple(allowed)}, got {value!r}")
+
 AUGS = {'none': None, 'flip_crop': dict(min_scale=0.75, max_rotate=0, max_warp=0, max_lighting=0, max_zoom=1), 'fastai': {}}
 
 def _folder_info(path):
@@ -75,8 +80,7 @@ def _folder_info(path):
 def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:int=None, seed:int=None,
                      item_tfms=None, batch_tfms=None, aug:str='none', num_workers:int=0):
     "fastai `DataLoaders` for an image folder (`train/` and `valid/` or `val/`), normalized as `norm` says."
-    if norm not in NORMS: raise ValueError(f"`norm` must be one of {NORMS}, got {norm!r}")
-    if aug not in AUGS: raise ValueError(f"`aug` must be one of {tuple(AUGS)}, got {aug!r}")
+    _check_choice('norm', norm, NORMS); _check_choice('aug', aug, AUGS)
     if not isinstance(bs, int) or bs < 1: raise ValueError(f"`bs` must be a positive int, got {bs!r}")
     valid, img = _folder_info(path)
     native = min(img.size)
@@ -105,7 +109,7 @@ TTAS = ('none', 'fastai', 'corners', 'corners_flip')
 
 def mix_callback(mix:str='none', alpha:float=None):
     "The mix callback named `mix` (one of `MIXES`), with Beta parameter `alpha` if given; `None` for `'none'`."
-    if mix not in MIXES: raise ValueError(f"`mix` must be one of {tuple(MIXES)}, got {mix!r}")
+    _check_choice('mix', mix, MIXES)
     cls = MIXES[mix]
     if alpha is None: return cls and cls()
     if cls is None or cls is ResizeMix: raise ValueError(f"`alpha` does not apply to mix={mix!r}")
@@ -113,7 +117,7 @@ def mix_callback(mix:str='none', alpha:float=None):
 
 def tta_preds(learn:Learner, tta:str='none', dl=None):
     "Predictions `(preds, targs)` of `learn` with the test-time augmentation named `tta` (one of `TTAS`)."
-    if tta not in TTAS: raise ValueError(f"`tta` must be one of {TTAS}, got {tta!r}")
+    _check_choice('tta', tta, TTAS)
     if tta == 'none': return learn.get_preds(dl=dl)
     if tta == 'fastai': return learn.tta(dl=dl)
     return learn.tta(dl=dl, use_corners=True, flip=tta == 'corners_flip')
@@ -130,8 +134,7 @@ def _arch(arch):
     return getattr(xresnet, arch)
 
 def _check_options(opt, precision, wd, progressive, scale_reg):
-    if opt not in OPTS: raise ValueError(f"`opt` must be one of {tuple(OPTS)}, got {opt!r}")
-    if precision not in PRECISIONS: raise ValueError(f"`precision` must be one of {PRECISIONS}, got {precision!r}")
+    _check_choice('opt', opt, OPTS); _check_choice('precision', precision, PRECISIONS)
     if wd is not None and (isinstance(wd, bool) or not isinstance(wd, (int, float)) or not 0 <= wd < 1):
         raise ValueError(f"`wd` must be a number in [0, 1), got {wd!r}")
     if scale_reg and progressive is None: raise ValueError("`scale_reg` links regularization to progressive resizing: give `progressive` too")
@@ -210,8 +213,7 @@ def fit_run(epochs:int=5, lr:float=3e-3, seed:int=0, tta:str='none', sched:str='
             resume:bool=False, **learner_kwargs) -> tuple:
     "Train one `sota_learner(seed=seed, **learner_kwargs)` for `epochs` with `sched`; `(learner, record of the run)`."
     _check_positive(epochs=epochs, lr=lr)
-    if tta not in TTAS: raise ValueError(f"`tta` must be one of {TTAS}, got {tta!r}")
-    if sched not in SCHEDS: raise ValueError(f"`sched` must be one of {SCHEDS}, got {sched!r}")
+    _check_choice('tta', tta, TTAS); _check_choice('sched', sched, SCHEDS)
     if resume and ckpt is None: raise ValueError("`resume` needs `ckpt`, the checkpoint to resume from")
     start = time.perf_counter()
     if torch.cuda.is_available(): torch.cuda.reset_peak_memory_stats()
@@ -287,8 +289,8 @@ def main(
     # bad settings fail before any data is read
     mix_callback(mix, alpha); _check_options(opt, precision, wd, progressive, scale_reg)
     if progressive is not None: ProgressiveResize(start=progressive)
-    for k, v, allowed in (('tta', tta, TTAS), ('sched', sched, SCHEDS), ('norm', norm, NORMS), ('aug', aug, tuple(AUGS))):
-        if v not in allowed: raise ValueError(f"`{k}` must be one of {allowed}, got {v!r}")
+    for k, v, allowed in (('tta', tta, TTAS), ('sched', sched, SCHEDS), ('norm', norm, NORMS), ('aug', aug, AUGS)):
+        _check_choice(k, v, allowed)
     if data in ('imagenette', 'imagewoof') and size is None: size = 128
     lead, stem = not rank_distrib(), Path(out).with_suffix('')
     start, results = time.perf_counter(), []
