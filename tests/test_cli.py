@@ -5,6 +5,11 @@ from pathlib import Path
 def run(*args, cwd=None):
     return subprocess.run([sys.executable, '-m', 'fastai_sota.train', *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
+def assert_fails(tmp_path, *args, msg):
+    "`sota-train ARGS` exits with an error whose message contains `msg`."
+    p = run(*args, '--out', str(tmp_path/'x.json'))
+    assert p.returncode != 0 and msg in p.stderr, (args, p.stderr[-500:])
+
 def test_sota_train_writes_results(tmp_path):
     out = tmp_path/'res'/'r.json'
     p = run('--epochs', '2', '--subset', '400', '--runs', '2', '--out', str(out))
@@ -24,10 +29,8 @@ def test_sota_train_same_seed_same_result(tmp_path):
     assert r[0]['runs'][0]['final'] == r[1]['runs'][0]['final']
 
 def test_sota_train_bad_input(tmp_path):
-    p = run('--norm', 'imagenet', '--out', str(tmp_path/'x.json'))
-    assert p.returncode != 0 and '`norm` must be one of' in p.stderr
-    p = run('--data', 'cifar10', '--out', str(tmp_path/'x.json'))
-    assert p.returncode != 0 and 'must be one of' in p.stderr
+    assert_fails(tmp_path, '--norm', 'imagenet', msg='`norm` must be one of')
+    assert_fails(tmp_path, '--data', 'cifar10', msg='must be one of')
 
 def test_sota_train_techniques_as_flags(tmp_path):
     out = tmp_path/'t.json'
@@ -37,10 +40,8 @@ def test_sota_train_techniques_as_flags(tmp_path):
     res = json.loads(out.read_text())
     assert res['settings']['mix'] == 'cutmixup' and res['settings']['ls'] == 0.1
     assert 0 <= res['runs'][0]['final']['accuracy_tta'] <= 1 and 'with corners_flip TTA' in p.stdout
-    p = run('--mix', 'mixout', '--out', str(tmp_path/'x.json'))
-    assert p.returncode != 0 and '`mix` must be one of' in p.stderr
-    p = run('--tta', 'ten_crop', '--out', str(tmp_path/'x.json'))
-    assert p.returncode != 0 and '`tta` must be one of' in p.stderr
+    assert_fails(tmp_path, '--mix', 'mixout', msg='`mix` must be one of')
+    assert_fails(tmp_path, '--tta', 'ten_crop', msg='`tta` must be one of')
 
 def test_sota_train_all_flags(tmp_path):
     out = tmp_path/'f.json'
@@ -60,8 +61,7 @@ def test_sota_train_all_flags(tmp_path):
     for args, msg in ((('--precision', 'fp16'), 'needs a CUDA GPU'), (('--sched', 'cosine'), '`sched` must be one of'),
                       (('--opt', 'adamw'), '`opt` must be one of'), (('--scale-reg',), 'give `progressive` too'),
                       (('--progressive', '0'), '`start` must be')):
-        p = run(*args, '--out', str(tmp_path/'x.json'))
-        assert p.returncode != 0 and msg in p.stderr, (args, p.stderr[-500:])
+        assert_fails(tmp_path, *args, msg=msg)
 
 def test_sota_train_resume(tmp_path):
     from fastai.callback.core import Callback
