@@ -9,6 +9,7 @@ from __future__ import annotations
 import json, statistics, time
 from pathlib import Path
 from fastcore.script import call_parse
+from fastai.metrics import accuracy
 from .train import fit_run, tta_preds, versions, TTAS, _check_choice
 
 # %% auto #0
@@ -37,8 +38,6 @@ def grid_rows(only=None) -> dict:
     return {k: v for k, v in GRID.items() if k in only or k == REFERENCE}
 
 # %% ../nbs/08_bench.ipynb #0008
-def _accuracy(p, y) -> float: return (p.argmax(1) == y).float().mean().item()
-
 def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', **overrides) -> dict:
     "Train the grid of `tier` for `seeds`; write `out/bench_<tier>.json` after every run and return the results."
     _check_choice('tier', tier, TIERS)
@@ -51,14 +50,13 @@ def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', **overri
     for row, change in grid_rows(only).items():
         for seed in seeds:
             if str(seed) in runs.get(row, {}): continue
-            t = time.perf_counter()
             learn, rec = fit_run(seed=seed, **(settings | change))
-            r = dict(accuracy=rec['final']['accuracy'], train_time_s=time.perf_counter() - t)
+            r = dict(accuracy=rec['final']['accuracy'], train_time_s=rec['wall_time_s'])
             runs.setdefault(row, {})[str(seed)] = r
             if row == REFERENCE:
                 for tta in TTAS[1:]:
                     t = time.perf_counter()
-                    with learn.no_bar(): acc = _accuracy(*tta_preds(learn, tta))
+                    with learn.no_bar(): acc = accuracy(*tta_preds(learn, tta)).item()
                     runs.setdefault(f'{REFERENCE} + TTA {tta}', {})[str(seed)] = dict(
                         accuracy=acc, train_time_s=r['train_time_s'], tta_time_s=time.perf_counter() - t)
             print(f"{row} seed {seed}: accuracy {r['accuracy']:.4f} ({r['train_time_s']:.0f} s)", flush=True)

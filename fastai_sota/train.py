@@ -226,7 +226,7 @@ def fit_run(epochs:int=5, lr:float=3e-3, seed:int=0, tta:str='none', sched:str='
         final, iters, sizes = dict(log.epochs[-1]), learn.train_iter, getattr(learn.recorder, 'sizes', None)
         if tta != 'none':  # every process predicts its share; fastai gathers them all in each process
             with learn.no_bar(): p, y = tta_preds(learn, tta)
-            final['accuracy_tta'] = (p.argmax(1) == y).float().mean().item()
+            final['accuracy_tta'] = accuracy(p, y).item()
     rec = dict(seed=seed, epochs=log.epochs, final=final, wall_time_s=time.perf_counter() - start, resumed_from=start_epoch,
                world_size=max(num_distrib(), 1), train_iters=iters, sizes=sizes,
                **_peak_memory())
