@@ -10,115 +10,196 @@ import json, statistics, time
 from pathlib import Path
 from fastcore.script import call_parse
 from fastai.metrics import accuracy
-from .train import fit_run, tta_preds, versions, TTAS, _check_choice
+from .train import fit_run, tta_preds, versions, summarize, TTAS, _check_choice
 
 # %% auto #0
-__all__ = ['TIERS', 'REFERENCE', 'GRID', 'grid_rows', 'run_grid', 'summarize_grid', 'grid_table', 'grid_chart', 'main']
+__all__ = ['REFERENCE', 'MIX_NAMES', 'GRID', 'CROSSOVER', 'TIERS', 'grid_rows', 'budgets', 'run_key', 'run_grid',
+           'summarize_grid', 'helps_from', 'grid_table', 'grid_chart', 'main']
 
 # %% ../nbs/08_bench.ipynb #0005
-TIERS = {
-    'cpu': dict(data='fashion_mnist', subset=10_000, epochs=5, bs=128, lr=3e-3, arch='xresnet18', aug='flip_crop'),
-    'gpu': dict(data='fashion_mnist', subset=None, epochs=20, bs=256, lr=4e-3, arch='xresnet50', aug='flip_crop'),
-    'smoke': dict(data='sample', subset=200, epochs=1, bs=32, lr=3e-3, arch='xresnet18', aug='flip_crop'),
-}
 REFERENCE = 'exact normalization'
+MIX_NAMES = ('mixup', 'cutmix', 'cutmixup', 'manifold', 'fmix', 'resizemix')
 GRID = {  # row: what it changes in the reference recipe
     'baseline (one-batch normalization)': dict(norm='batch'),
     REFERENCE: dict(),
     'progressive resizing (from half size)': dict(progressive=0.5),
     'label smoothing 0.1': dict(ls=0.1),
-    **{f'{m}': dict(mix=m) for m in ('mixup', 'cutmix', 'cutmixup', 'manifold', 'fmix', 'resizemix')},
+    **{m: dict(mix=m) for m in MIX_NAMES},
+}
+CROSSOVER = {
+    'no mix': dict(),
+    **{m: dict(mix=m) for m in MIX_NAMES},
+    'label smoothing 0.1': dict(ls=0.1),
+    'label smoothing 0.1 + cutmixup': dict(ls=0.1, mix='cutmixup'),
 }
 
-def grid_rows(only=None) -> dict:
-    "The rows of `GRID` to run (all, or those named in `only`; the reference is always run, for the TTA rows and the Δ)."
-    if only is None: return dict(GRID)
-    bad = [o for o in only if o not in GRID]
-    if bad: raise ValueError(f"unknown grid rows {bad}; the rows are {list(GRID)}")
-    return {k: v for k, v in GRID.items() if k in only or k == REFERENCE}
+def _tier(rows:dict, reference:str, ttas=(), **settings) -> dict: return dict(rows=rows, reference=reference, ttas=tuple(ttas), settings=settings)
+
+_FMNIST = dict(data='fashion_mnist', bs=128, lr=3e-3, arch='xresnet18', aug='flip_crop')
+_SAMPLE = _FMNIST | dict(data='sample', bs=32)
+TIERS = {
+    'cpu': _tier(GRID, REFERENCE, TTAS[1:], **_FMNIST, subset=10_000, epochs=5),
+    'gpu': _tier(GRID, REFERENCE, TTAS[1:], **(_FMNIST | dict(bs=256, lr=4e-3, arch='xresnet50')), subset=None, epochs=20),
+    'smoke': _tier(GRID, REFERENCE, TTAS[1:], **_SAMPLE, subset=200, epochs=1),
+    'crossover': _tier(CROSSOVER, 'no mix', (), **_FMNIST, subset=1000, epochs=(10, 40, 120), valid_subset=300),
+    'crossover_smoke': _tier(CROSSOVER, 'no mix', (), **_SAMPLE, subset=100, epochs=(1, 2), valid_subset=50),
+}
+
+def grid_rows(tier:str, only=None) -> dict:
+    "The rows of `tier` to run (all, or those named in `only`; the reference always runs, for the TTA rows and the Δ)."
+    _check_choice('tier', tier, TIERS)
+    rows, ref = TIERS[tier]['rows'], TIERS[tier]['reference']
+    if only is None: return dict(rows)
+    bad = [o for o in only if o not in rows]
+    if bad: raise ValueError(f"unknown rows {bad} for tier {tier!r}; its rows are {list(rows)}")
+    return {k: v for k, v in rows.items() if k in only or k == ref}
+
+def budgets(settings:dict) -> tuple:
+    "The training budgets (epochs) of a tier's settings: one, or several."
+    e = settings['epochs']
+    return tuple(e) if isinstance(e, (tuple, list)) else (e,)
 
 # %% ../nbs/08_bench.ipynb #0008
-def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', **overrides) -> dict:
+def run_key(row:str, epochs:int, settings:dict) -> str:
+    "The results key of `row` trained for `epochs`: the row itself, or `row @ N ep` in a tier of several budgets."
+    return row if len(budgets(settings)) == 1 else f'{row} @ {epochs} ep'
+
+def _run_record(row, epochs, learn, rec) -> dict:
+    final = rec['final']
+    r = dict(row=row, epochs=epochs, accuracy=final['accuracy'], train_time_s=rec['wall_time_s'])
+    if 'ece' in final: r.update(ece=final['ece'], accuracy_valid_subset=final['accuracy_valid_subset'])
+    r['valid_curve'] = [e['accuracy'] for e in rec['epochs']]
+    return r
+
+def _eval_ttas(learn, ref, epochs, settings, ttas, runs, seed):
+    full = learn.dls.loaders[2] if len(learn.dls.loaders) > 2 else learn.dls.valid
+    for tta in ttas:
+        t = time.perf_counter()
+        with learn.no_bar(): acc = accuracy(*tta_preds(learn, tta, dl=full)).item()
+        runs.setdefault(run_key(f'{ref} + TTA {tta}', epochs, settings), {})[str(seed)] = dict(
+            row=f'{ref} + TTA {tta}', epochs=epochs, accuracy=acc, tta_time_s=time.perf_counter() - t)
+
+def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:str=None, **overrides) -> dict:
     "Train the grid of `tier` for `seeds`; write `out/bench_<tier>.json` after every run and return the results."
-    _check_choice('tier', tier, TIERS)
-    settings = TIERS[tier] | overrides
+    rows = grid_rows(tier, only)
+    t = TIERS[tier]
+    settings, ref = t['settings'] | overrides, t['reference']
     path = Path(out)/f'bench_{tier}.json'
     res = json.loads(path.read_text()) if path.exists() else {}
     if res.get('settings', settings) != settings: res = {}  # other settings: start again
-    res.update(settings=settings, versions=versions(), reference=REFERENCE)
+    res.update(command=command or f'sota-bench --tier {tier} --seeds {len(seeds)}', settings=settings, versions=versions(),
+               reference=ref)
     runs = res.setdefault('runs', {})
-    for row, change in grid_rows(only).items():
+    for e in budgets(settings):
         for seed in seeds:
-            if str(seed) in runs.get(row, {}): continue
-            learn, rec = fit_run(seed=seed, **(settings | change))
-            r = dict(accuracy=rec['final']['accuracy'], train_time_s=rec['wall_time_s'])
-            runs.setdefault(row, {})[str(seed)] = r
-            if row == REFERENCE:
-                for tta in TTAS[1:]:
-                    t = time.perf_counter()
-                    with learn.no_bar(): acc = accuracy(*tta_preds(learn, tta)).item()
-                    runs.setdefault(f'{REFERENCE} + TTA {tta}', {})[str(seed)] = dict(
-                        accuracy=acc, train_time_s=r['train_time_s'], tta_time_s=time.perf_counter() - t)
-            print(f"{row} seed {seed}: accuracy {r['accuracy']:.4f} ({r['train_time_s']:.0f} s)", flush=True)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(res, indent=2))
-    res['summary'] = summarize_grid(runs)
+            for row, change in rows.items():
+                missing = [tta for tta in t['ttas'] if str(seed) not in runs.get(run_key(f'{ref} + TTA {tta}', e, settings), {})]
+                if str(seed) in runs.get(run_key(row, e, settings), {}) and not (row == ref and missing): continue
+                learn, rec = fit_run(seed=seed, **(settings | change | dict(epochs=e)))
+                r = runs.setdefault(run_key(row, e, settings), {})[str(seed)] = _run_record(row, e, learn, rec)
+                if row == ref: _eval_ttas(learn, ref, e, settings, missing, runs, seed)
+                print(f"{run_key(row, e, settings)} seed {seed}: accuracy {r['accuracy']:.4f} ({r['train_time_s']:.0f} s)", flush=True)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(res, indent=2))
+    res['summary'] = summarize_grid(runs, ref)
     path.write_text(json.dumps(res, indent=2))
     return res
 
-def summarize_grid(runs:dict) -> dict:
-    "Mean and standard deviation of accuracy and time per row, and the difference from the reference in points."
+def summarize_grid(runs:dict, reference:str=REFERENCE) -> dict:
+    "Mean and standard deviation of each metric per row and budget, and the accuracy difference from the reference (points)."
     out = {}
-    for row, by_seed in runs.items():
-        acc = [r['accuracy'] for r in by_seed.values()]
-        out[row] = dict(n=len(acc), accuracy=statistics.fmean(acc), accuracy_std=statistics.stdev(acc) if len(acc) > 1 else 0.,
-                        train_time_s=statistics.fmean(r['train_time_s'] for r in by_seed.values()))
-    ref = out.get(REFERENCE)
-    for v in out.values(): v['delta_pt'] = 100 * (v['accuracy'] - ref['accuracy']) if ref else None
+    for key, by_seed in runs.items():
+        recs = list(by_seed.values())
+        out[key] = dict(row=recs[0].get('row', key), epochs=recs[0].get('epochs')) | summarize(recs)
+    for v in out.values():
+        ref = next((o for o in out.values() if o['row'] == reference and o['epochs'] == v['epochs']), None)
+        v['delta_pt'] = 100 * (v['accuracy'] - ref['accuracy']) if ref else None
     return out
 
 # %% ../nbs/08_bench.ipynb #0010
+def _by_row(res) -> dict:
+    "`{row: {epochs: summary}}` of a grid's summary."
+    out = {}
+    for v in res['summary'].values(): out.setdefault(v['row'], {})[v['epochs']] = v
+    return out
+
+def helps_from(res:dict, row:str):
+    "The smallest budget from which `row` beats the reference by more than the seed std at every measured budget, or `None`."
+    ref, mine = _by_row(res)[res['reference']], _by_row(res)[row]
+    wins = [e for e in sorted(mine) if e in ref and mine[e]['n'] > 1 and
+            mine[e]['accuracy'] - ref[e]['accuracy'] > max(mine[e]['accuracy_std'], ref[e]['accuracy_std'])]
+    shared = [e for e in sorted(mine) if e in ref]
+    return next((e for e in shared if all(x in wins for x in shared if x >= e)), None)
+
+def _describe(res) -> str:
+    s = res['settings']
+    seeds = sorted({k for r in res['runs'].values() for k in r}, key=int)
+    return (f"{s['arch']} from scratch on {s['data']} ({s['subset'] or 'all'} training images), one-cycle lr {s['lr']}, "
+            f"batch {s['bs']}, augmentation {s['aug']}; official test set; seeds {', '.join(seeds)}; `{res.get('command', 'sota-bench')}`.\n")
+
 def grid_table(res:dict) -> str:
     "A Markdown table of the grid's summary, with its settings and seeds."
-    s, lines = res['settings'], []
-    seeds = sorted({k for r in res['runs'].values() for k in r}, key=int)
-    lines.append(f"{s['arch']} from scratch on {s['data']} ({s['subset'] or 'all'} training images), {s['epochs']} epochs "
-                 f"one-cycle lr {s['lr']}, batch {s['bs']}, augmentation {s['aug']}; official test set; seeds {', '.join(seeds)}.\n")
-    lines += ["| recipe | accuracy (mean ± std) | Δ vs reference (pt) | training time (s) |", "|---|---|---|---|"]
-    for row, v in res['summary'].items():
-        d = '' if row == REFERENCE else f"{v['delta_pt']:+.2f}"
-        lines.append(f"| {row} | {v['accuracy']:.4f} ± {v['accuracy_std']:.4f} | {d} | {v['train_time_s']:.0f} |")
+    by_row, ref = _by_row(res), res['reference']
+    lines = [_describe(res)]
+    eps = sorted({e for r in by_row.values() for e in r})
+    if len(eps) == 1:
+        lines += [f"{eps[0]} epochs.\n", "| recipe | accuracy (mean ± std) | Δ vs reference (pt) | time (s) |", "|---|---|---|---|"]
+        for row, v in ((r, b[eps[0]]) for r, b in by_row.items()):
+            d = '' if row == ref else f"{v['delta_pt']:+.2f}"
+            secs = v['train_time_s'] if 'train_time_s' in v else v['tta_time_s']
+            lines.append(f"| {row} | {v['accuracy']:.4f} ± {v['accuracy_std']:.4f} | {d} | {secs:.0f}{'' if 'train_time_s' in v else ' (TTA)'} |")
+        return '\n'.join(lines) + '\n'
+    lines += ["| recipe | " + ' | '.join(f'{e} epochs' for e in eps) + " | helps from |", "|---|" + "---|" * (len(eps) + 1)]
+    for row, b in by_row.items():
+        cells = [(f"{b[e]['accuracy']:.4f} ± {b[e]['accuracy_std']:.4f}" + ('' if row == ref else f" ({b[e]['delta_pt']:+.2f})")
+                  + (f"<br>ECE {b[e]['ece']:.3f}" if 'ece' in b[e] else '')) if e in b else '' for e in eps]
+        h = '' if row == ref else (f"{helps_from(res, row)} epochs" if helps_from(res, row) else f"did not help up to {max(b)} epochs")
+        lines.append(f"| {row} | " + ' | '.join(cells) + f" | {h} |")
     return '\n'.join(lines) + '\n'
 
 def grid_chart(res:dict, dest=None, ax=None):
-    "A horizontal bar chart of accuracy (mean ± std) per recipe; saved as a PNG to `dest` if given."
+    "Accuracy (mean ± std) per row: bars for one budget, lines against the budget for several; saved as a PNG to `dest`."
     import matplotlib.pyplot as plt
-    rows = list(res['summary'])
-    m = [res['summary'][r]['accuracy'] for r in rows]; sd = [res['summary'][r]['accuracy_std'] for r in rows]
-    if ax is None: _, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 0.8), dpi=80)
-    colors = ['tab:gray' if r == REFERENCE else 'tab:blue' for r in rows]
-    ax.barh(rows, m, xerr=sd, color=colors, capsize=2); ax.invert_yaxis()
-    lo = min(a - s for a, s in zip(m, sd))
-    ax.set_xlim(max(0, lo - 0.02), min(1, max(a + s for a, s in zip(m, sd)) + 0.01))
-    ax.axvline(res['summary'].get(REFERENCE, {}).get('accuracy', m[0]), color='k', lw=0.6, ls='--')
-    ax.set_xlabel('test accuracy (mean ± std over seeds)'); ax.tick_params(labelsize=8)
+    by_row, ref = _by_row(res), res['reference']
+    eps = sorted({e for r in by_row.values() for e in r})
+    if len(eps) > 1:
+        if ax is None: _, ax = plt.subplots(figsize=(7, 4.5), dpi=80)
+        for row, b in by_row.items():
+            e = sorted(b)
+            ax.errorbar(e, [b[x]['accuracy'] for x in e], yerr=[b[x]['accuracy_std'] for x in e], capsize=2, marker='o', ms=3,
+                        label=row, lw=2.5 if row == ref else 1.2, color='k' if row == ref else None)
+        ax.set_xscale('log'); ax.set_xticks(eps, [str(x) for x in eps]); ax.set_xlabel('training budget (epochs)')
+        ax.set_ylabel('test accuracy (mean ± std over seeds)'); ax.legend(fontsize=7, ncol=2); ax.grid(alpha=0.3)
+    else:
+        rows = list(by_row)
+        m = [by_row[r][eps[0]]['accuracy'] for r in rows]; sd = [by_row[r][eps[0]]['accuracy_std'] for r in rows]
+        if ax is None: _, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 0.8), dpi=80)
+        ax.barh(rows, m, xerr=sd, color=['tab:gray' if r == ref else 'tab:blue' for r in rows], capsize=2); ax.invert_yaxis()
+        ax.set_xlim(max(0, min(a - s for a, s in zip(m, sd)) - 0.02), min(1, max(a + s for a, s in zip(m, sd)) + 0.01))
+        ax.axvline(by_row[ref][eps[0]]['accuracy'] if ref in by_row else m[0], color='k', lw=0.6, ls='--')
+        ax.set_xlabel('test accuracy (mean ± std over seeds)'); ax.tick_params(labelsize=8)
     if dest is not None: ax.figure.savefig(dest, bbox_inches='tight')
     return ax
 
 # %% ../nbs/08_bench.ipynb #0011
 @call_parse
 def main(
-    tier:str='cpu', # Grid size: cpu (~1 hour on 2 cores), gpu (full data, xresnet50, 20 epochs), smoke (seconds)
+    tier:str='cpu', # Grid: cpu (~1 hour on 2 cores), gpu (full data, xresnet50, 20 epochs), crossover (budgets), smoke, crossover_smoke
     seeds:int=3, # Number of seeds (0, 1, ...)
     only:str=None, # Comma-separated rows to run (default: all); the reference always runs
     out:str='results', # Folder for bench_<tier>.json, .md and .png
     subset:int=None, # Override the tier's number of training images
-    epochs:int=None, # Override the tier's number of epochs
+    epochs:str=None, # Override the tier's budget: one number of epochs, or several separated by commas
 ):
-    "Run the experiment grid and write its JSON, Markdown table and bar chart."
+    "Run the experiment grid and write its JSON, Markdown table and chart."
     if seeds < 1: raise ValueError(f"`seeds` must be at least 1, got {seeds}")
     overrides = {k: v for k, v in dict(subset=subset, epochs=epochs).items() if v is not None}
-    res = run_grid(tier, tuple(range(seeds)), only.split(',') if only else None, out, **overrides)
+    if epochs is not None:
+        e = tuple(int(x) for x in str(epochs).split(','))
+        overrides['epochs'] = e[0] if len(e) == 1 else e
+    command = ' '.join(['sota-bench', '--tier', tier, '--seeds', str(seeds)] +
+                       [f'--{k} {v}' for k, v in dict(subset=subset, epochs=epochs).items() if v is not None])
+    res = run_grid(tier, tuple(range(seeds)), only.split(',') if only else None, out, command, **overrides)
     table = grid_table(res)
     (Path(out)/f'bench_{tier}.md').write_text(table)
     grid_chart(res, Path(out)/f'bench_{tier}.png')

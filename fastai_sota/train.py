@@ -33,7 +33,7 @@ from fastai.metrics import accuracy
 import fastai.callback.schedule, fastai.callback.progress  # patch `Learner.fit_one_cycle`; epoch table
 import fastai_sota
 from .data import sample_path, fashion_mnist, imagenette, representative_subset, exact_normalize
-from .losses import LabelSmoothingCrossEntropy
+from .losses import LabelSmoothingCrossEntropy, expected_calibration_error
 from .mix import MixUp, CutMix, CutMixUp, ManifoldMixup, FMix, ResizeMix
 from .progressive import ProgressiveResize
 import fastai_sota.tta  # patches `Learner.tta` with `use_corners`
@@ -78,7 +78,7 @@ def _folder_info(path):
     return valid, Image.open(first)
 
 def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:int=None, seed:int=None,
-                     item_tfms=None, batch_tfms=None, aug:str='none', num_workers:int=0):
+                     item_tfms=None, batch_tfms=None, aug:str='none', valid_subset:int=None, num_workers:int=0):
     "fastai `DataLoaders` for an image folder (`train/` and `valid/` or `val/`), normalized as `norm` says."
     _check_choice('norm', norm, NORMS); _check_choice('aug', aug, AUGS)
     if not isinstance(bs, int) or bs < 1: raise ValueError(f"`bs` must be a positive int, got {bs!r}")
@@ -100,6 +100,9 @@ def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:in
                        batch_tfms=list(batch_tfms or []) + ([Normalize()] if norm == 'batch' else []))
     dls = dblock.dataloaders(path, bs=bs, num_workers=num_workers)
     if norm == 'exact': dls.add_tfms([exact_normalize(dls, show_progress=False)], 'after_batch')
+    if valid_subset is not None:  # per-epoch validation on a subset; the whole validation set stays as `dls[2]`
+        small = representative_subset(dls.valid_ds.items, n=valid_subset, seed=0)
+        dls.loaders[1:] = [dls.test_dl(small, with_labels=True), dls.valid]
     return dls
 
 # %% ../nbs/06_train.ipynb #0012
@@ -140,7 +143,7 @@ def _check_options(opt, precision, wd, progressive, scale_reg):
     if scale_reg and progressive is None: raise ValueError("`scale_reg` links regularization to progressive resizing: give `progressive` too")
 
 def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed:int=None, norm:str='exact',
-                 subset:int=None, item_tfms=None, batch_tfms=None, aug:str='none', mix:str='none', alpha:float=None,
+                 subset:int=None, item_tfms=None, batch_tfms=None, aug:str='none', valid_subset:int=None, mix:str='none', alpha:float=None,
                  ls:float=0., progressive=None, scale_reg:bool=False, opt:str='adam', wd:float=None,
                  precision:str='fp32', channels_last:bool=False, loss_func=None, metrics=accuracy, cbs=None,
                  **kwargs) -> Learner:
@@ -151,7 +154,7 @@ def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed
     prog_cb = None if progressive is None else ProgressiveResize(start=progressive, scale_reg=scale_reg, scale_aug=scale_reg)
     if seed is not None: set_seed(seed, reproducible=True)
     dls = image_folder_dls(resolve_data(data, size), size=size, bs=bs, norm=norm, subset=subset, seed=seed,
-                           item_tfms=item_tfms, batch_tfms=batch_tfms, aug=aug)
+                           item_tfms=item_tfms, batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset)
     if precision == 'fp16' and dls.device.type != 'cuda':
         raise ValueError("`precision='fp16'` needs a CUDA GPU; on a CPU use 'bf16'")
     model = _arch(arch)(n_out=dls.c, c_in=dls.one_batch()[0].shape[1])
@@ -224,8 +227,12 @@ def fit_run(epochs:int=5, lr:float=3e-3, seed:int=0, tta:str='none', sched:str='
     with learn.distrib_ctx() if num_distrib() > 1 else nullcontext():
         if start_epoch < epochs: fit(epochs, lr, cbs=log, start_epoch=start_epoch)
         final, iters, sizes = dict(log.epochs[-1]), learn.train_iter, getattr(learn.recorder, 'sizes', None)
+        full = learn.dls.loaders[2] if len(learn.dls.loaders) > 2 else None  # `valid_subset`: evaluate on every item once
+        if full is not None:
+            with learn.no_bar(): p, y = learn.get_preds(dl=full)
+            final.update(accuracy=accuracy(p, y).item(), ece=expected_calibration_error(p, y), accuracy_valid_subset=final['accuracy'])
         if tta != 'none':  # every process predicts its share; fastai gathers them all in each process
-            with learn.no_bar(): p, y = tta_preds(learn, tta)
+            with learn.no_bar(): p, y = tta_preds(learn, tta, dl=full)
             final['accuracy_tta'] = accuracy(p, y).item()
     rec = dict(seed=seed, epochs=log.epochs, final=final, wall_time_s=time.perf_counter() - start, resumed_from=start_epoch,
                world_size=max(num_distrib(), 1), train_iters=iters, sizes=sizes,
@@ -239,14 +246,13 @@ def train_run(**kwargs) -> dict:
     return fit_run(**kwargs)[1]
 
 # %% ../nbs/06_train.ipynb #0022
-def summarize(runs:list) -> dict:
-    "Mean and (sample) standard deviation of each final metric over `runs`."
-    keys = [k for k in runs[0]['final'] if k != 'epoch']
-    res = {'n_runs': len(runs), 'seeds': [r['seed'] for r in runs]}
+def summarize(records:list) -> dict:
+    "`n`, and the mean and sample standard deviation (`<name>_std`) of every number in the flat dicts `records`."
+    keys = [k for k, v in records[0].items() if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ('epoch', 'epochs', 'seed')]
+    res = {'n': len(records)}
     for k in keys:
-        vals = [r['final'][k] for r in runs]
-        res[f'{k}_mean'] = statistics.fmean(vals)
-        res[f'{k}_std'] = statistics.stdev(vals) if len(vals) > 1 else 0.
+        vals = [r[k] for r in records if k in r]
+        res[k], res[f'{k}_std'] = statistics.fmean(vals), statistics.stdev(vals) if len(vals) > 1 else 0.
     return res
 
 # %% ../nbs/06_train.ipynb #0024
@@ -310,9 +316,9 @@ def main(
         learn.export(Path(f'{name}.pkl').absolute())
         print(f"run {i + 1}/{runs} (seed {seed + i}): accuracy {r['final']['accuracy']:.4f}"
               + (f", with {tta} TTA {r['final']['accuracy_tta']:.4f}" if tta != 'none' else ''))
-    summary = summarize(results)
+    summary = summarize([r['final'] for r in results]) | dict(seeds=[r['seed'] for r in results])
     res = dict(settings=settings, versions=versions(), runs=results, summary=summary, wall_time_s=time.perf_counter() - start)
     if lead:
         _write_json(out, res)
-        print(f"final accuracy: {summary['accuracy_mean']:.4f} ± {summary['accuracy_std']:.4f} over {runs} run(s); results in {out}")
+        print(f"final accuracy: {summary['accuracy']:.4f} ± {summary['accuracy_std']:.4f} over {runs} run(s); results in {out}")
     return res
