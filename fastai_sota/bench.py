@@ -73,6 +73,9 @@ def _run_record(row, epochs, learn, rec) -> dict:
 
 def _eval_ttas(learn, ref, epochs, settings, ttas, runs, seed):
     full = learn.dls.loaders[2] if len(learn.dls.loaders) > 2 else learn.dls.valid
+    t = time.perf_counter()
+    with learn.no_bar(): learn.get_preds(dl=full)
+    runs[run_key(ref, epochs, settings)][str(seed)]['predict_time_s'] = time.perf_counter() - t  # the plain prediction, for the TTA times
     for tta in ttas:
         t = time.perf_counter()
         with learn.no_bar(): acc = accuracy(*tta_preds(learn, tta, dl=full)).item()

@@ -108,7 +108,7 @@ def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:in
 # %% ../nbs/06_train.ipynb #0012
 MIXES = {'none': None, 'mixup': MixUp, 'cutmix': CutMix, 'cutmixup': CutMixUp, 'manifold': ManifoldMixup, 'fmix': FMix,
          'resizemix': ResizeMix}
-TTAS = ('none', 'fastai', 'corners', 'corners_flip')
+TTAS = ('none', 'fastai', 'fastai_one_pass', 'corners', 'corners_flip')
 
 def mix_callback(mix:str='none', alpha:float=None):
     "The mix callback named `mix` (one of `MIXES`), with Beta parameter `alpha` if given; `None` for `'none'`."
@@ -122,7 +122,7 @@ def tta_preds(learn:Learner, tta:str='none', dl=None):
     "Predictions `(preds, targs)` of `learn` with the test-time augmentation named `tta` (one of `TTAS`)."
     _check_choice('tta', tta, TTAS)
     if tta == 'none': return learn.get_preds(dl=dl)
-    if tta == 'fastai': return learn.tta(dl=dl)
+    if tta.startswith('fastai'): return learn.tta(dl=dl, one_pass=tta == 'fastai_one_pass')
     return learn.tta(dl=dl, use_corners=True, flip=tta == 'corners_flip')
 
 # %% ../nbs/06_train.ipynb #0015
@@ -281,7 +281,7 @@ def main(
     ls:float=0., # Label smoothing ε of the cross-entropy (0: none)
     progressive:float=None, # Progressive resizing from this start size (pixels, or a fraction of the final size)
     scale_reg:bool=False, # With --progressive: scale the mix α and augmentation strength with the size
-    tta:str='none', # Also report accuracy with TTA: none, fastai, corners, corners_flip
+    tta:str='none', # Also report accuracy with TTA: none, fastai, fastai_one_pass, corners, corners_flip
     precision:str='fp32', # fp32, bf16 (GPU or CPU), fp16 (GPU)
     channels_last:bool=False, # Channels-last memory format
     resume:bool=False, # Continue interrupted runs from their last finished epoch

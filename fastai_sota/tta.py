@@ -1,4 +1,4 @@
-"""`five_crops` and `learn.tta(use_corners=True)`: the average prediction over the centre and four corner crops (and their mirrors), made from each decoded batch in one pass over the data.
+"""`learn.tta(use_corners=True)`: the centre and four corner crops (and their mirrors) cut at the model's input size from each image decoded once at a larger size; `learn.tta(one_pass=True)`: fastai's TTA with each image decoded once.
 
 Docs: https://fastai-sota.github.io/fastai_sota/tta.html.md"""
 
@@ -6,48 +6,63 @@ Docs: https://fastai-sota.github.io/fastai_sota/tta.html.md"""
 
 # %% ../nbs/02_tta.ipynb #0001
 from __future__ import annotations
+import copy, warnings
 from contextlib import nullcontext
 import torch, torch.nn.functional as F
 from torch import Tensor
+from PIL import Image
 from fastcore.basics import patch, store_attr, noop, getcallable
+from fasttransform.transform import Transform, Pipeline
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.learner import Learner
-import fastai.learner
+from fastai.vision.core import PILImage, TensorImage
+from fastai.vision.augment import (RandTransform, Resize, RandomResizedCrop, FlipItem, DihedralItem, Flip, Dihedral)
+from .checks import check_number, check_int
 
 # %% auto #0
-__all__ = ['FIVE_CROPS', 'CROP_PCT', 'crop_side', 'five_crops', 'multi_views', 'combine_views', 'MultiViewPreds']
+__all__ = ['FIVE_CROPS', 'CROP_PCT', 'enlarged_size', 'view_size', 'five_crops', 'multi_views', 'plain_view', 'combine_views',
+           'MultiViewPreds', 'ScaleItem', 'corner_pipeline', 'one_pass_pipelines']
 
 # %% ../nbs/02_tta.ipynb #0006
 FIVE_CROPS = ('center', 'top_left', 'top_right', 'bottom_left', 'bottom_right')
 CROP_PCT = 0.875  # the default crop: 7/8 of the side, as ImageNet's 224-of-256 centre crop
 
-def crop_side(h:int, w:int, crop_pct:float) -> int:
-    "Side in pixels of the square crops of an `h×w` image: `round(crop_pct * min(h, w))`."
-    if isinstance(crop_pct, bool) or not isinstance(crop_pct, (int, float)) or not 0 < crop_pct <= 1:
-        raise ValueError(f"`crop_pct` must be a number in (0, 1], got {crop_pct!r}")
-    s = round(crop_pct * min(h, w))
-    if s < 1: raise ValueError(f"`crop_pct={crop_pct}` of a {h}×{w} image is a crop smaller than one pixel")
+def _check_crop_pct(crop_pct):
+    return check_number('crop_pct', crop_pct, 0, 1, lo_open=True)
+
+def enlarged_size(size, crop_pct:float=CROP_PCT) -> tuple:
+    "The size `(h, w)` (or an int for an int) to decode an image at, so that crops of `size` cover `crop_pct` of each side."
+    c = _check_crop_pct(crop_pct)
+    return round(size / c) if isinstance(size, int) else tuple(round(s / c) for s in size)
+
+def view_size(h:int, w:int, crop_pct:float=CROP_PCT) -> tuple:
+    "The crop size `(h, w)` of an image decoded at `enlarged_size`: the model's input size."
+    c = _check_crop_pct(crop_pct)
+    s = (round(h * c), round(w * c))
+    if min(s) < 1: raise ValueError(f"`crop_pct={crop_pct}` of a {h}×{w} image is a crop smaller than one pixel")
     return s
 
-def five_crops(x:Tensor, crop_pct:float=CROP_PCT) -> Tensor:
-    "Centre and four corner square crops of the batch `x` `(B, C, H, W)`, each resized to `H×W`: shape `(5, B, C, H, W)`."
+def five_crops(x:Tensor, size) -> Tensor:
+    "The windows of `size` (`(h, w)` or an int) at the centre and four corners of the batch `x` `(B, C, H, W)`: `(5, B, C, h, w)`."
     if not isinstance(x, Tensor) or x.ndim != 4:
         raise ValueError(f"`five_crops` needs an image batch (B, C, H, W), got {getattr(x, 'shape', type(x).__name__)}")
-    if not x.is_floating_point(): raise TypeError(f"`five_crops` needs a floating-point batch (after `IntToFloatTensor`), got {x.dtype}")
-    h, w = x.shape[-2:]
-    s = crop_side(h, w, crop_pct)
-    tops_lefts = [((h - s) // 2, (w - s) // 2), (0, 0), (0, w - s), (h - s, 0), (h - s, w - s)]
-    crops = torch.stack([x[..., t:t + s, l:l + s] for t, l in tops_lefts])  # (5, B, C, s, s)
-    if (s, s) == (h, w): return crops
-    out = F.interpolate(crops.flatten(0, 1), size=(h, w), mode='bilinear', align_corners=False)
-    return out.view(5, *x.shape)
+    H, W = x.shape[-2:]
+    h, w = (size, size) if isinstance(size, int) else size
+    if not (0 < h <= H and 0 < w <= W): raise ValueError(f"crops of {h}×{w} do not fit in a {H}×{W} batch")
+    tops_lefts = [((H - h) // 2, (W - w) // 2), (0, 0), (0, W - w), (H - h, 0), (H - h, W - w)]
+    return torch.stack([x[..., t:t + h, l:l + w] for t, l in tops_lefts])
 
 # %% ../nbs/02_tta.ipynb #0014
 def multi_views(x:Tensor, crop_pct:float=CROP_PCT, flip:bool=False) -> Tensor:
-    "The five crops of `x`, followed by their left-right mirrors if `flip`: `(5 or 10, B, C, H, W)`."
-    v = five_crops(x, crop_pct)
+    "The five crops of `x` at `view_size`, followed by their left-right mirrors if `flip`: `(5 or 10, B, C, h, w)`."
+    v = five_crops(x, view_size(*x.shape[-2:], crop_pct))
     return torch.cat([v, v.flip(-1)]) if flip else v
+
+def plain_view(x:Tensor, size) -> Tensor:
+    "The batch `x` resized (antialiased) to `size` `(h, w)`, or `x` itself when it has that size."
+    if tuple(x.shape[-2:]) == tuple(size): return x
+    return F.interpolate(x, size=tuple(size), mode='bilinear', antialias=True, align_corners=False)
 
 # %% ../nbs/02_tta.ipynb #0017
 def combine_views(view_probs:Tensor, plain:Tensor, beta:float|None=0.25, use_max:bool=False):
@@ -58,59 +73,117 @@ def combine_views(view_probs:Tensor, plain:Tensor, beta:float|None=0.25, use_max
 
 # %% ../nbs/02_tta.ipynb #0020
 class MultiViewPreds(Callback):
-    "During `get_preds`, replace each batch's prediction by the combined prediction over its corner-crop views."
+    "During `get_preds`, predict each batch on `plain(batch)` and `views(batch)`, and combine the predictions."
     run_train, order = False, MixedPrecision.order - 1
-    def __init__(self, crop_pct:float=CROP_PCT, flip:bool=False, beta:float|None=0.25, use_max:bool=False, act=None):
-        store_attr()
+    def __init__(self, plain, views, beta:float|None=0.25, use_max:bool=False, act=None): store_attr()
+
+    def before_batch(self):
+        b = (TensorImage(self.learn.xb[0]), *self.learn.xb[1:], *self.learn.yb)  # typed again (fastai's `CastToTensor` strips it)
+        self._views, n = self.views(b), len(self.learn.xb)
+        self.learn.xb = tuple(self.plain(b)[:n])
 
     def after_loss(self):
-        xb = self.learn.xb
-        if len(xb) != 1 or not isinstance(xb[0], Tensor) or xb[0].ndim != 4:
-            raise ValueError(f"`use_corners=True` needs one image batch input (B, C, H, W), got {[getattr(o, 'shape', type(o)) for o in xb]}")
         act = self.act or getcallable(self.learn.loss_func, 'activation')
-        views = multi_views(xb[0], self.crop_pct, self.flip)
-        view_probs = torch.stack([act(self.learn.model(v).float()) for v in views])
+        view_probs = torch.stack([act(self.learn.model(v).float()) for v in self._views])
         res = combine_views(view_probs, act(self.learn.pred.float()), self.beta, self.use_max)
         self.learn.pred = torch.cat(res, -1) if isinstance(res, tuple) else res  # split again by `tta`
+        self._views = None
 
 # %% ../nbs/02_tta.ipynb #0022
-_fastai_tta = fastai.learner.Learner.tta
+class ScaleItem(Transform):
+    "Resize each image by `factor` (Pillow, bilinear), rounding each side: the item-level enlargement for images used at their own size."
+    order = Resize.order
+    def __init__(self, factor:float): self.factor = factor
+    def encodes(self, x:PILImage):
+        return x.resize(tuple(round(s * self.factor) for s in x.size), Image.BILINEAR)
 
-def _add_tfms(dl, item_tfms=None, batch_tfms=None):
-    "A copy of `dl` with `item_tfms`/`batch_tfms` added to (not replacing) its pipelines."
-    if item_tfms is None and batch_tfms is None: return dl
-    it, bt = list(dl.after_item.fs), list(dl.after_batch.fs)
-    return dl.new(after_item=it + list(item_tfms or []), after_batch=bt + list(batch_tfms or []))
+def _with_size(t, crop_pct):
+    if isinstance(t, RandomResizedCrop):
+        return Resize(enlarged_size(tuple(t.size), crop_pct), method='squish', resamples=(t.mode, t.mode_mask))
+    t = copy.copy(t)
+    t.size = type(t.size)(enlarged_size(tuple(t.size), crop_pct)) if not isinstance(t.size, int) else enlarged_size(t.size, crop_pct)
+    return t
+
+def corner_pipeline(item_fs, batch_fs, crop_pct:float=CROP_PCT) -> tuple:
+    "Item and batch transforms of the corner path: size-setting ones enlarged by `1 / crop_pct` (`ScaleItem` if none on items)."
+    _check_crop_pct(crop_pct)
+    sized = lambda t: getattr(t, 'size', None) is not None
+    items = [_with_size(t, crop_pct) if sized(t) else t for t in item_fs]
+    if not any(map(sized, item_fs)): items.append(ScaleItem(1 / crop_pct))
+    return items, [_with_size(t, crop_pct) if sized(t) else t for t in batch_fs]
+
+# %% ../nbs/02_tta.ipynb #0025
+_BATCH_EQUIVALENT = {FlipItem: lambda t: Flip(p=t.p), DihedralItem: lambda t: Dihedral(p=t.p)}
+
+def one_pass_pipelines(item_fs, batch_fs) -> tuple|None:
+    "`(plain, augmented)` batch `Pipeline`s of one-pass TTA (validation and training mode), or `None` if an item transform has no batch form."
+    moved = []
+    for t in item_fs:
+        if not isinstance(t, RandTransform) or t.split_idx == 1 or isinstance(t, Resize): continue
+        if type(t) not in _BATCH_EQUIVALENT: return None
+        moved.append(_BATCH_EQUIVALENT[type(t)](t))
+    return Pipeline(list(batch_fs), split_idx=1), Pipeline(list(batch_fs) + moved, split_idx=0)
+
+# %% ../nbs/02_tta.ipynb #0028
+_fastai_tta = getattr(Learner.tta, 'fastai_tta', Learner.tta)  # fastai's own, also when this cell runs again
+
+def _check_tta_args(n, beta, use_max, use_corners, crop_pct, flip, one_pass):
+    if use_corners and one_pass: raise ValueError("`use_corners` and `one_pass` are two different TTAs: choose one")
+    if not use_corners and (flip or crop_pct is not None):
+        raise ValueError("`flip` and `crop_pct` apply to corner-crop TTA: pass `use_corners=True`, or drop them for fastai's TTA")
+    if use_corners and n is not None: raise ValueError("`n` counts fastai's augmented passes; corner TTA always uses 5 views (10 with `flip=True`)")
+    if n is not None: check_int('n', n, 1)
+    if beta is not None and not use_max: check_number('beta', beta, 0, 1)
+    if crop_pct is not None: _check_crop_pct(crop_pct)
+
+def _views_dl(learn, ds_idx, dl, item_tfms, batch_tfms, item_fs=None, batch_fs=None):
+    "The loader to predict, with `item_tfms`/`batch_tfms` added and, if given, its pipelines replaced by `item_fs`/`batch_fs`."
+    if dl is None: dl = learn.dls[ds_idx].new(shuffle=False, drop_last=False)
+    it, bt = list(dl.after_item.fs) + list(item_tfms or []), list(dl.after_batch.fs) + list(batch_tfms or [])
+    if item_fs is not None: it, bt = item_fs(it), batch_fs(bt)
+    return dl.new(after_item=it, after_batch=bt), it, bt
+
+def _predict(learn, dl, cb):
+    ds = getattr(dl, 'dataset', None)
+    with ds.set_split_idx(1) if hasattr(ds, 'set_split_idx') else nullcontext():  # validation item transforms
+        res = learn.get_preds(dl=dl, cbs=[cb], act=noop)
+    preds, targs = res[0], (res[1] if len(res) > 1 else None)
+    return (preds.tensor_split(2, -1) if cb.beta is None and not cb.use_max else preds), targs
 
 @patch
 def tta(self:Learner,
     ds_idx:int=1, # Dataset to predict if `dl` is None: 0 training, 1 validation
     dl=None, # `DataLoader` to predict (a test dl without labels gives `targs=None`)
-    n:int=None, # fastai path: number of augmented passes (default 4); not used with `use_corners`
-    item_tfms=None, # Extra item transforms (added to the pipeline on the corner path)
-    batch_tfms=None, # Extra batch transforms (added to the pipeline on the corner path)
+    n:int=None, # fastai's TTA: number of augmented passes (default 4); not used with `use_corners`
+    item_tfms=None, # Extra item transforms (added to the pipeline on the new paths)
+    batch_tfms=None, # Extra batch transforms (added to the pipeline on the new paths)
     beta:float|None=0.25, # Weight of the plain prediction: `lerp(tta, plain, beta)`; `None` returns both
     use_max:bool=False, # Element-wise max over the views and the plain prediction instead of the mean
-    use_corners:bool=False, # Average over the centre and four corner crops of each decoded batch (one data pass)
-    crop_pct:float=None, # Corner path: crop side as a fraction of the shorter side (default 0.875)
+    use_corners:bool=False, # Centre and four corner crops at the model's input size, each image decoded once, larger
+    crop_pct:float=None, # Corner path: crop side as a fraction of the decoded image's side (default 0.875)
     flip:bool=False, # Corner path: also predict each crop mirrored left-right (10 views)
+    one_pass:bool=False, # fastai's TTA with each image decoded once: the `n` augmentations applied to the decoded batch
 ):
-    "Predictions on `ds_idx`/`dl` with test-time augmentation: fastai's (`n` augmented passes) or corner crops (`use_corners`)."
-    if not use_corners:
-        if flip or crop_pct is not None:
-            raise ValueError("`flip` and `crop_pct` apply to corner-crop TTA: pass `use_corners=True`, or drop them for fastai's TTA")
-        return _fastai_tta(self, ds_idx=ds_idx, dl=dl, n=4 if n is None else n, item_tfms=item_tfms, batch_tfms=batch_tfms,
-                           beta=beta, use_max=use_max)
-    if n is not None: raise ValueError("`n` counts fastai's augmented passes; corner TTA always uses 5 views (10 with `flip=True`)")
-    if beta is not None and not use_max and not 0 <= beta <= 1: raise ValueError(f"`beta` must be in [0, 1] or None, got {beta}")
-    crop_pct = CROP_PCT if crop_pct is None else crop_pct
-    crop_side(1000, 1000, crop_pct)  # validates `crop_pct` before any work
-    if dl is None: dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
-    dl = _add_tfms(dl, item_tfms, batch_tfms)
-    cb = MultiViewPreds(crop_pct=crop_pct, flip=flip, beta=beta, use_max=use_max)
-    ds = getattr(dl, 'dataset', None)
-    ctx = ds.set_split_idx(1) if hasattr(ds, 'set_split_idx') else nullcontext()  # validation item transforms
-    with ctx: res = self.get_preds(dl=dl, cbs=[cb], act=noop)
-    preds, targs = res[0], (res[1] if len(res) > 1 else None)
-    if beta is None and not use_max: return preds.tensor_split(2, -1), targs
-    return preds, targs
+    "Predictions on `ds_idx`/`dl` with test-time augmentation: fastai's (`n` augmented passes, `one_pass`) or corner crops."
+    _check_tta_args(n, beta, use_max, use_corners, crop_pct, flip, one_pass)
+    n = 4 if n is None else n
+    if use_corners:
+        c = CROP_PCT if crop_pct is None else crop_pct
+        pipes = {}
+        dl, it, bt = _views_dl(self, ds_idx, dl, item_tfms, batch_tfms, lambda it: pipes.setdefault('p', corner_pipeline(it, [], c))[0],
+                               lambda bt: corner_pipeline([], bt, c)[1])
+        plain = lambda b: (plain_view(b[0], view_size(*b[0].shape[-2:], c)), *b[1:])
+        return _predict(self, dl, MultiViewPreds(plain, lambda b: multi_views(b[0], c, flip), beta, use_max))
+    if one_pass:
+        dl0 = dl if dl is not None else self.dls[ds_idx]
+        pipes = one_pass_pipelines(list(dl0.after_item.fs) + list(item_tfms or []), list(dl0.after_batch.fs) + list(batch_tfms or []))
+        if pipes is None:
+            warnings.warn("one_pass=True: an item transform is random and has no batch equivalent; using fastai's TTA (n passes)")
+        else:
+            plain_p, aug_p = pipes
+            dl, _, _ = _views_dl(self, ds_idx, dl, item_tfms, None, lambda it: [t for t in it if not isinstance(t, tuple(_BATCH_EQUIVALENT))],
+                                 lambda bt: [])
+            return _predict(self, dl, MultiViewPreds(plain_p, lambda b: [aug_p(b)[0] for _ in range(n)], beta, use_max))
+    return _fastai_tta(self, ds_idx=ds_idx, dl=dl, n=n, item_tfms=item_tfms, batch_tfms=batch_tfms, beta=beta, use_max=use_max)
+
+Learner.tta.fastai_tta = _fastai_tta
