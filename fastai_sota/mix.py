@@ -15,7 +15,9 @@ from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.layers import NoneReduce
 from fastai.learner import Learner
-from fastai.losses import BaseLoss
+from fastai.torch_core import unsqueeze
+from fastai.callback.mixup import reduce_loss
+from .checks import check_number, check_int
 from .losses import LabelSmoothingCrossEntropy, LabelSmoothingCrossEntropyFlat
 
 # %% auto #0
@@ -25,14 +27,7 @@ __all__ = ['LOSS_MODES', 'sample_lam', 'partner_perm', 'lerp_batch', 'mix_target
            'default_mix_modules', 'ManifoldMixup']
 
 # %% ../nbs/04_mix.ipynb #0006
-def _check_alpha(alpha, name='alpha'):
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha) or alpha <= 0:
-        raise ValueError(f"`{name}` must be a positive finite number (the Beta(α, α) parameter), got {alpha!r}")
-    return float(alpha)
-
-def _check_prob(p, name):
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1: raise ValueError(f"`{name}` must be in [0, 1], got {p!r}")
-    return float(p)
+def _check_alpha(alpha, name='alpha'): return check_number(name, alpha, 0, lo_open=True)  # the Beta(α, α) parameter
 
 def sample_lam(alpha:float, n:int=1, device=None, dominant:bool=False) -> Tensor:
     "`n` draws of λ ~ Beta(α, α) as a float tensor of shape `(n,)`; `dominant` takes max(λ, 1-λ) as fastai's MixUp does."
@@ -46,10 +41,10 @@ def partner_perm(bs:int, device=None) -> Tensor:
     return torch.randperm(bs, device=device)
 
 # %% ../nbs/04_mix.ipynb #0009
-def _bcast(lam:Tensor, x:Tensor) -> Tensor:
-    "λ (scalar or `(B,)`) shaped to broadcast against `x` `(B, ...)`, in `x`'s dtype and device."
+def _bcast(lam, x:Tensor) -> Tensor:
+    "λ (scalar or `(B,)`) in `x`'s dtype and device, with trailing unit axes to broadcast against `x` `(B, ...)`."
     lam = torch.as_tensor(lam, device=x.device, dtype=x.dtype if x.is_floating_point() else torch.float32)
-    return lam.view(-1, *[1] * (x.ndim - 1)) if lam.ndim else lam
+    return unsqueeze(lam, -1, x.ndim - 1) if lam.ndim else lam
 
 def lerp_batch(x:Tensor, perm:Tensor, lam) -> Tensor:
     "`λ·x + (1-λ)·x[perm]` with λ a scalar or one value per element."
@@ -204,6 +199,11 @@ class MixCallback(Callback):
         xm, lam = self.mix_x(x, perm)
         return xm, perm, lam, mix_targets(y, perm, lam, n_classes)
 
+    def preview(self, x:Tensor, y:Tensor, n_classes:int=None):
+        "The batch `x` as this mix shows it, and its soft targets: what `show_mix` draws (no learner needed)."
+        xm, _, _, ty = self.mix_batch(x.clone(), y, n_classes)
+        return xm, ty
+
     def before_batch(self):
         if len(self.learn.xb) != 1 or len(self.learn.yb) != 1:
             raise ValueError(f"{type(self).__name__} needs one input and one target, got {len(self.learn.xb)} and {len(self.learn.yb)}")
@@ -222,10 +222,8 @@ class MixCallback(Callback):
         if self._mode != 'stack' or not self.training: return
         lf, y = self.learn.loss_func, self.learn.yb[0]
         with NoneReduce(lf) as nlf: l1, l2 = nlf(self.learn.pred, y), nlf(self.learn.pred, y[self._perm])
-        lam = self._lam.view(-1, *[1] * (l1.ndim - 1)) if l1.ndim else self._lam.mean()
-        loss = torch.lerp(l2, l1, lam.to(l1.dtype))
-        red = getattr(lf, 'reduction', 'mean')
-        self.learn.loss_grad = loss.mean() if red == 'mean' else loss.sum() if red == 'sum' else loss
+        lam = _bcast(self._lam, l1) if l1.ndim else self._lam.mean()
+        self.learn.loss_grad = reduce_loss(torch.lerp(l2, l1, lam.to(l1.dtype)), getattr(lf, 'reduction', 'mean'))
         self.learn.loss = self.learn.loss_grad.clone()
 
 # %% ../nbs/04_mix.ipynb #0030
@@ -252,7 +250,7 @@ class CutMixUp(MixCallback):
                  loss_mode:str=None):
         super().__init__(loss_mode)
         self.mixup_alpha, self.cutmix_alpha = _check_alpha(mixup_alpha, 'mixup_alpha'), _check_alpha(cutmix_alpha, 'cutmix_alpha')
-        self.switch_prob, self.per_element = _check_prob(switch_prob, 'switch_prob'), per_element
+        self.switch_prob, self.per_element = check_number('switch_prob', switch_prob, 0, 1), per_element
 
     def mix_x(self, x, perm):
         _check_image_batch(x, 'CutMixUp')
@@ -286,16 +284,34 @@ class ResizeMix(MixCallback):
     def mix_x(self, x, perm): return resizemix(x, perm, self.scope, self.per_element, inplace=True)
 
 # %% ../nbs/04_mix.ipynb #0032
+_SHORTCUTS = ('downsample', 'idpath', 'shortcut')
+
+def _unwrap(model:nn.Module) -> nn.Module: return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+def _has_conv(m): return any(isinstance(o, nn.modules.conv._ConvNd) for o in m.modules())
+
 def default_mix_modules(model:nn.Module) -> list:
-    "The residual stages of an xresnet-like `nn.Sequential` (children holding a fastai `ResBlock`), but the last."
-    from fastai.layers import ResBlock
-    mods = [m for m in model.children() if isinstance(m, nn.Sequential) and any(isinstance(c, ResBlock) for c in m.children())]
-    if not mods: raise ValueError("no residual stages found: pass `modules=` (the modules whose outputs may be mixed)")
-    return mods[:-1]  # not the last stage: its mix would sit right before the head
+    "The modules whose outputs Manifold Mixup may mix: timm's stage outputs, else residual stages, else conv blocks (but the last)."
+    model = _unwrap(model)
+    for name, m in model.named_modules():  # 1. timm's own list of stage outputs
+        info = getattr(m, 'feature_info', None)
+        if isinstance(info, (list, tuple)) or hasattr(info, 'module_name'):
+            names = [f['module'] for f in info] if isinstance(info, (list, tuple)) else info.module_name()
+            if len(names) > 1: return [m.get_submodule(n) for n in names][:-1]
+    stages, inside = [], set()
+    for m in model.modules():  # 2. outermost containers of residual blocks
+        if id(m) in inside: continue
+        if any(any(hasattr(c, a) for a in _SHORTCUTS) for c in m.children()) and m is not model:
+            stages.append(m); inside |= {id(o) for o in m.modules()}
+    if len(stages) > 1: return stages[:-1]
+    containers = [m for m in model.modules() if isinstance(m, (nn.Sequential, nn.ModuleList))]  # 3. conv blocks
+    blocks = max(([c for c in m.children() if _has_conv(c)] for m in containers), key=len, default=[])
+    if len(blocks) > 1: return blocks[:-1]
+    raise ValueError("no eligible modules found (no timm `feature_info`, no residual stages, no sequence of conv blocks): "
+                     "pass `modules=`, the modules (or their names) whose outputs may be mixed")
 
 class ManifoldMixup(MixCallback):
     "Manifold Mixup (Verma et al. 2019): mix the input or the hidden activations of a random eligible module."
-    mixes_hidden = True  # `show_mix` shows its inputs unmixed
     def __init__(self, alpha:float=2.0, modules:list=None, include_input:bool=True, per_element:bool=False, loss_mode:str=None):
         super().__init__(loss_mode)
         self.alpha, self.modules, self.include_input, self.per_element = _check_alpha(alpha), modules, include_input, per_element
@@ -303,9 +319,10 @@ class ManifoldMixup(MixCallback):
 
     def before_fit(self):
         self._remove()
-        model = self.learn.model
+        model = _unwrap(self.learn.model)
         mods = default_mix_modules(model) if self.modules is None else list(self.modules)
-        self._mods = [model.get_submodule(m) if isinstance(m, str) else m for m in mods]
+        self._mods = [model.get_submodule(m.removeprefix('module.') if m not in dict(model.named_modules()) else m)
+                      if isinstance(m, str) else m for m in mods]
         if not self._mods and not self.include_input: raise ValueError("nothing to mix: no `modules` and `include_input=False`")
 
     def mix_x(self, x, perm):
@@ -331,6 +348,12 @@ class ManifoldMixup(MixCallback):
         super().before_batch()
         if self._handles: self._armed_x = self.learn.xb[0]  # the tensor the model will receive
 
+    def preview(self, x:Tensor, y:Tensor, n_classes:int=None):
+        "The batch unmixed (the mix happens inside the network) and its soft targets; no hooks are set."
+        perm = partner_perm(len(x), x.device)
+        lam = sample_lam(self.alpha, len(x) if self.per_element else 1, x.device).expand(len(x))
+        return x, mix_targets(y, perm, lam, n_classes)
+
     def _remove(self):
         for h in self._handles: h.remove()
         self._handles, self._armed_x, self._active = [], None, False
@@ -345,13 +368,11 @@ def show_mix(self:Learner, n:int=9, cb:MixCallback=None, ncols:int=3, figsize=No
     "Show `n` mixed training images of `cb` (default: the learner's mix callback), titled with their top two classes."
     import matplotlib.pyplot as plt
     from fastai.vision.core import show_image
-    cb = cb or next((c for c in self.cbs if hasattr(c, 'mix_batch')), None)
+    cb = cb or next((c for c in self.cbs if hasattr(c, 'preview')), None)
     if cb is None: raise ValueError("no mix callback: pass `cb=` or add one to the learner's callbacks")
-    if not isinstance(n, int) or n < 1: raise ValueError(f"`n` must be a positive int, got {n!r}")
+    check_int('n', n, 1)
     x, y = self.dls.train.one_batch()
-    cb.learn = self
-    xm, perm, lam, ty = cb.mix_batch(x, y, self.dls.c)
-    if getattr(cb, 'mixes_hidden', False): cb._remove(); xm = x  # the mix happens inside the network
+    xm, ty = cb.preview(x, y, self.dls.c)
     imgs = self.dls.train.decode((xm,))[0]
     n = min(n, len(imgs))
     nrows = math.ceil(n / ncols)

@@ -6,16 +6,19 @@ Docs: https://fastai-sota.github.io/fastai_sota/progressive.html.md"""
 
 # %% ../nbs/05_progressive.ipynb #0001
 from __future__ import annotations
-import math, functools
+import math, functools, random
+from contextlib import contextmanager
+import numpy as np
 import torch, torch.nn.functional as F
 from torch import Tensor
 from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import LRFinder
+from fastai.callback.core import GatherPredsCallback
 
 # %% auto #0
-__all__ = ['size_schedule', 'aug_knobs', 'scale_knobs', 'ProgressiveResize']
+__all__ = ['size_schedule', 'aug_knobs', 'scale_knobs', 'resized', 'preserved_rng', 'ProgressiveResize']
 
 # %% ../nbs/05_progressive.ipynb #0006
 def _start_size(start, final:int) -> int:
@@ -63,6 +66,29 @@ def scale_knobs(knobs, factor:float):
     "Set each knob to `neutral + (value - neutral) * factor`."
     for d, k, v, n in knobs: d[k] = n + (float(v) - n) * factor
 
+# %% ../nbs/05_progressive.ipynb #new1
+def resized(x:Tensor, s:int, mode:str='bilinear') -> Tensor:
+    "The batch `x` `(B, C, H, W)` with its shorter side resized to `s` pixels (aspect kept); `x` itself at that size."
+    h, w = x.shape[-2:]
+    if s == min(h, w): return x
+    kw = dict(antialias=True, align_corners=False) if mode in ('bilinear', 'bicubic') else {}
+    return F.interpolate(x, size=(round(h * s / min(h, w)), round(w * s / min(h, w))), mode=mode, **kw)
+
+@contextmanager
+def preserved_rng():
+    "Run the block and put Python's, NumPy's and PyTorch's random states back as they were."
+    states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+    try: yield
+    finally:
+        random.setstate(states[0]); np.random.set_state(states[1]); torch.set_rng_state(states[2])
+        if cuda is not None: torch.cuda.set_rng_state_all(cuda)
+
+def _forward_error(model, x):
+    try:
+        with torch.no_grad(): model(x)
+    except Exception as e: return e
+
 # %% ../nbs/05_progressive.ipynb #0015
 class ProgressiveResize(Callback):
     "Resize training batches from `start` to their full size between `start_pct` and `finish_pct` of each fit."
@@ -75,7 +101,7 @@ class ProgressiveResize(Callback):
         if mode not in ('bilinear', 'bicubic', 'area', 'nearest'): raise ValueError(f"`mode` must be bilinear, bicubic, area or nearest, got {mode!r}")
         if not 0 < min_reg <= 1: raise ValueError(f"`min_reg` must be in (0, 1], got {min_reg}")
         store_attr()
-        self._knobs, self._final = [], None
+        self._knobs, self._final, self.sizes = [], None, []
 
     def _restore(self):
         for d, k, v, _ in self._knobs: d[k] = v
@@ -84,14 +110,37 @@ class ProgressiveResize(Callback):
     def before_fit(self):
         self._restore()
         self._final, self._last = None, None  # the log starts at the first training batch: `get_preds` calls `before_fit` too
-        self.active = not any(isinstance(c, LRFinder) for c in self.learn.cbs)
+        self.active = not any(isinstance(c, (LRFinder, GatherPredsCallback)) for c in self.learn.cbs)  # `get_preds` calls `before_fit` too
         if not self.active: return
+        self._probe()
         if self.scale_reg:
             self._knobs += [(vars(c), a, vars(c)[a], 0.) for c in self.learn.cbs if c is not self
                             for a in self.reg_attrs if _number(vars(c).get(a))]
         if self.scale_aug: self._knobs += aug_knobs(self.learn.dls.train.after_batch.fs)
         # the dataloader transforms a batch before `before_batch` sees it: start the first one weak too
         scale_knobs(self._knobs, self.min_reg)
+
+    def _probe(self):
+        "Refuse, before training, a start size the model cannot take: one forward pass per scheduled size, one item, no gradients."
+        with preserved_rng(), torch.no_grad():
+            x = self.learn.dls.valid.one_batch()[0][:1]
+        if not isinstance(x, Tensor) or x.ndim != 4: return  # `before_batch` says what is wrong with non-image batches
+        h, w, final = *x.shape[-2:], min(x.shape[-2:])
+        s0, st = _start_size(self.start, final), _step(_start_size(self.start, final), final, self.step)
+        model, was_training = self.learn.model, self.learn.model.training
+        model.eval()
+        try:
+            failed = {s: e for s in range(s0, final + 1, st) if (e := _forward_error(model, resized(x, s, self.mode))) is not None}
+        finally: model.train(was_training)
+        if not failed: return
+        bad, err = max(failed), failed[max(failed)]
+        why = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+        if bad >= final or _forward_error(model, x) is not None: return  # fails at its own size too: not ours to explain
+        if bad + st >= final:
+            raise ValueError(f"ProgressiveResize: this model only takes its full {final}-px input (a fixed input size, as a ViT's "
+                             f"position embeddings): it cannot be resized progressively. On {bad} px: {why}")
+        raise ValueError(f"ProgressiveResize: the model fails on {bad}-px inputs ({why}); the smallest start size that works "
+                         f"for it is {bad + st} px: pass `start={bad + st}` or larger")
 
     def size_now(self, final:int) -> int:
         "The scheduled size (shorter side) at the learner's current progress, for a final size `final`."
@@ -103,18 +152,15 @@ class ProgressiveResize(Callback):
         if not isinstance(x, Tensor) or x.ndim != 4:
             raise ValueError(f"ProgressiveResize needs image batches (B, C, H, W), got {getattr(x, 'shape', type(x).__name__)}")
         h, w = x.shape[-2:]
-        if self._final is None: self._final, self.learn.recorder.sizes = min(h, w), []
+        if self._final is None: self._final, self.sizes = min(h, w), []
         s = self.size_now(self._final)
         if s != self._last:
-            self.learn.recorder.sizes.append((self.learn.train_iter, s)); self._last = s
+            self.sizes.append((self.learn.train_iter, s)); self._last = s
         if self._knobs:
             s0 = _start_size(self.start, self._final)
             frac = 1. if self._final == s0 else (s - s0) / (self._final - s0)
             scale_knobs(self._knobs, self.min_reg + (1 - self.min_reg) * frac)
-        if s == min(h, w): return
-        size = (round(h * s / min(h, w)), round(w * s / min(h, w)))
-        kw = dict(antialias=True, align_corners=False) if self.mode in ('bilinear', 'bicubic') else {}
-        self.learn.xb = (F.interpolate(x, size=size, mode=self.mode, **kw),)
+        self.learn.xb = (resized(x, s, self.mode),)
 
     def after_fit(self): self._restore()
     def after_cancel_fit(self): self._restore()

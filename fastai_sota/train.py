@@ -226,7 +226,8 @@ def fit_run(epochs:int=5, lr:float=3e-3, seed:int=0, tta:str='none', sched:str='
     fit = learn.fit_one_cycle if sched == 'one_cycle' else learn.fit_flat_cos
     with learn.distrib_ctx() if num_distrib() > 1 else nullcontext():
         if start_epoch < epochs: fit(epochs, lr, cbs=log, start_epoch=start_epoch)
-        final, iters, sizes = dict(log.epochs[-1]), learn.train_iter, getattr(learn.recorder, 'sizes', None)
+        final, iters = dict(log.epochs[-1]), learn.train_iter
+        sizes = learn.progressive_resize.sizes if hasattr(learn, 'progressive_resize') else None
         full = learn.dls.loaders[2] if len(learn.dls.loaders) > 2 else None  # `valid_subset`: evaluate on every item once
         if full is not None:
             with learn.no_bar(): p, y = learn.get_preds(dl=full)
