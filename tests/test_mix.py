@@ -9,15 +9,13 @@ from fastai_sota.losses import LabelSmoothingCrossEntropy
 from fastai_sota.mix import MixUp, CutMix, CutMixUp, FMix, ResizeMix, ManifoldMixup, MixCallback
 from fastai_sota.train import sota_learner
 import fastai_sota.tta  # patches Learner.tta
+from conftest import small_learner, hooks
 
 ALL = [lambda: MixUp(), lambda: CutMix(per_element=True), lambda: CutMixUp(per_element=True), lambda: FMix(),
        lambda: ResizeMix(per_element=True), lambda: ManifoldMixup()]
 
 @pytest.fixture(scope='module')
-def learn():
-    l = sota_learner(seed=0, subset=60, bs=20)
-    l.dls.loaders[1] = l.dls.test_dl(l.dls.valid_ds.items[:40], with_labels=True)
-    return l
+def learn(): return small_learner(subset=60, bs=20, valid=40)
 
 class Spy(Callback):
     "Record the batch and loss each training step sees (after the mix callback)."
@@ -25,8 +23,6 @@ class Spy(Callback):
     def before_fit(self): self.seen = []
     def after_loss(self):
         if self.training: self.seen.append((self.learn.xb[0].detach().clone(), self.learn.yb[0].clone(), self.learn.loss.item()))
-
-def _hooks(model): return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
 
 def one_step(learn, cb, x, y, mode):
     "The mix callback's part of one training step, run by hand with fixed seeds: (mixed x, target, loss)."
@@ -77,8 +73,7 @@ def test_multilabel_targets_interpolated(learn):
 @pytest.mark.parametrize('bs', [1, 7])
 @pytest.mark.parametrize('make', ALL)
 def test_batch_size_one_and_odd(make, bs):
-    l = sota_learner(seed=0, subset=10 if bs == 1 else 14, bs=bs, size=64)  # 64 px: BatchNorm's last stage still has 4 values at bs=1
-    l.dls.loaders[1] = l.dls.test_dl(l.dls.valid_ds.items[:bs], with_labels=True)
+    l = small_learner(subset=10 if bs == 1 else 14, bs=bs, valid=10, size=64)  # 64 px: BatchNorm's last stage still has 4 values at bs=1
     l.fit(1, 1e-3, cbs=make())
     assert torch.isfinite(torch.tensor(l.recorder.losses)).all()
 
@@ -105,7 +100,7 @@ def test_lr_find_restores(make, tmp_path):
     state = {k: v.clone() for k, v in l.model.state_dict().items()}
     l.add_cb(make())
     l.lr_find(num_it=5, show_plot=False)
-    assert l.loss_func is lf and _hooks(l.model) == 0
+    assert l.loss_func is lf and hooks(l.model) == 0
     for k, v in l.model.state_dict().items(): torch.testing.assert_close(v, state[k])
 
 class Boom(Callback):
@@ -120,7 +115,7 @@ class Boom(Callback):
 def test_exception_in_batch_leaves_learner_clean(learn, make):
     learn.loss_func = lf = CrossEntropyLossFlat()
     with pytest.raises(RuntimeError, match='boom'): learn.fit(1, 1e-3, cbs=[make(), Boom(2)])
-    assert learn.loss_func is lf and _hooks(learn.model) == 0
+    assert learn.loss_func is lf and hooks(learn.model) == 0
     learn.model.train()
     x, _ = learn.dls.valid.one_batch()
     with torch.no_grad():  # no leftover mixing: two forward passes of the same batch agree in eval mode
@@ -143,9 +138,9 @@ def test_manifold_hook_stale_after_exception_in_forward():
     x, _ = l.dls.valid.one_batch()
     l.model.train(); clean.train()
     torch.testing.assert_close(l.model(x), clean(x))  # a training-mode forward with gradients: not mixed
-    assert _hooks(l.model) == 0  # and the stale hooks removed themselves
+    assert hooks(l.model) == 0  # and the stale hooks removed themselves
     l.fit(1, 1e-3, cbs=ManifoldMixup())
-    assert _hooks(l.model) == 0
+    assert hooks(l.model) == 0
 
 @pytest.mark.parametrize('make', ALL)
 def test_autocast_bf16_and_channels_last(learn, make):

@@ -5,7 +5,7 @@ from fastai.vision.augment import aug_transforms
 import fastai.callback.schedule
 from fastai_sota.progressive import ProgressiveResize
 from fastai_sota.mix import MixUp
-from fastai_sota.train import sota_learner
+from conftest import small_learner
 
 class Spy(Callback):
     order = ProgressiveResize.order + 5
@@ -13,13 +13,10 @@ class Spy(Callback):
     def before_batch(self):
         if self.training: self.sizes.append((self.epoch, self.learn.xb[0].shape[-1]))
 
-def small_learner(tmp_path=None, **kw):
-    l = sota_learner(seed=0, subset=96, bs=32, size=56, **({'path': tmp_path} if tmp_path else {}), **kw)
-    l.dls.loaders[1] = l.dls.test_dl(l.dls.valid_ds.items[:32], with_labels=True)
-    return l
+def learner56(tmp_path=None, **kw): return small_learner(size=56, **({'path': tmp_path} if tmp_path else {}), **kw)
 
 def test_restores_regularization_after_cancel_and_exception():
-    l, mu = small_learner(batch_tfms=aug_transforms(size=56, max_rotate=20, min_scale=0.5)), MixUp(alpha=0.4)
+    l, mu = learner56(batch_tfms=aug_transforms(size=56, max_rotate=20, min_scale=0.5)), MixUp(alpha=0.4)
     rot = next(t for t in l.dls.train.after_batch.fs if hasattr(t, 'aff_fs')).aff_fs[1].keywords
     class Stop(Callback):
         order = 90
@@ -38,7 +35,7 @@ def test_restores_regularization_after_cancel_and_exception():
     assert mu.alpha == 0.4 and rot['max_deg'] == 20  # ...and restored by the next fit's callback
 
 def test_scale_aug_links_augmentation_strength():
-    l = small_learner(batch_tfms=aug_transforms(size=56, max_rotate=20, max_lighting=0.4, min_scale=0.5))
+    l = learner56(batch_tfms=aug_transforms(size=56, max_rotate=20, max_lighting=0.4, min_scale=0.5))
     tfms = l.dls.train.after_batch.fs
     rot = next(t for t in tfms if hasattr(t, 'aff_fs')).aff_fs[1].keywords
     crop = next(t for t in tfms if hasattr(t, 'min_scale'))
@@ -54,28 +51,27 @@ def test_scale_aug_links_augmentation_strength():
     assert rot['max_deg'] == 20 and crop.min_scale == 0.5  # restored after the fit
 
 def test_fine_tune_runs_schedule_in_each_fit():
-    l, spy = small_learner(), Spy()
+    l, spy = learner56(), Spy()
     with l.no_bar(), l.no_logging(): l.fine_tune(2, 1e-3, freeze_epochs=1, cbs=[ProgressiveResize(finish_pct=0.5), spy])
     assert spy.sizes[-1][1] == 56 and max(s for _, s in spy.sizes) == 56
     assert [s for e, s in spy.sizes if e == 1] == [56] * 3  # last epoch of the unfrozen fit at full size
 
 def test_inactive_during_lr_find(tmp_path):
-    l, spy = small_learner(tmp_path), Spy()
+    l, spy = learner56(tmp_path), Spy()
     l.add_cbs([ProgressiveResize(), spy])
     l.lr_find(num_it=4, show_plot=False)
     assert {s for _, s in spy.sizes} == {56}
 
 def test_resume_continues_schedule(tmp_path):
-    l, spy = small_learner(tmp_path), Spy()
+    l, spy = learner56(tmp_path), Spy()
     with l.no_bar(), l.no_logging(): l.fit_one_cycle(4, 1e-3, cbs=[ProgressiveResize(finish_pct=1.), spy])
     full = spy.sizes
-    l2, spy2 = small_learner(tmp_path), Spy()
+    l2, spy2 = learner56(tmp_path), Spy()
     with l2.no_bar(), l2.no_logging(): l2.fit_one_cycle(4, 1e-3, start_epoch=2, cbs=[ProgressiveResize(finish_pct=1.), spy2])
     assert spy2.sizes == [o for o in full if o[0] >= 2]
 
 def test_with_aug_transforms_and_mix():
-    l = sota_learner(seed=0, subset=64, bs=32, size=56, batch_tfms=aug_transforms(size=56, min_scale=0.75))
-    l.dls.loaders[1] = l.dls.test_dl(l.dls.valid_ds.items[:32], with_labels=True)
+    l = learner56(subset=64, batch_tfms=aug_transforms(size=56, min_scale=0.75))
     spy = Spy()
     with l.no_bar(), l.no_logging(): l.fit(2, 1e-3, cbs=[ProgressiveResize(finish_pct=0.5), MixUp(), spy])
     assert spy.sizes[0][1] == 28 and spy.sizes[-1][1] == 56
