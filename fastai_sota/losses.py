@@ -11,6 +11,7 @@ import torch, torch.nn.functional as F
 from torch import nn, Tensor
 from fastcore.basics import store_attr
 from fastai.losses import BaseLoss
+from .checks import check_number
 
 # %% auto #0
 __all__ = ['smooth_targets', 'check_targets', 'ClassAxisProtocol', 'LabelSmoothingCrossEntropy', 'LabelSmoothingCrossEntropyFlat',
@@ -18,10 +19,7 @@ __all__ = ['smooth_targets', 'check_targets', 'ClassAxisProtocol', 'LabelSmoothi
            'expected_calibration_error', 'ECE']
 
 # %% ../nbs/01_losses.ipynb #0006
-def _check_eps(eps):
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)): raise TypeError(f"`eps` must be a float in [0, 1), got {eps!r}")
-    if not 0 <= eps < 1: raise ValueError(f"`eps` must be in [0, 1), got {eps}")
-    return float(eps)
+def _check_eps(eps): return check_number('eps', eps, 0, 1, hi_open=True)
 
 def smooth_targets(y:Tensor, n_classes:int, eps:float=0.1) -> Tensor:
     "Label-smoothed target vectors `(1-eps)*onehot(y) + eps/n_classes`, shape `(*y.shape, n_classes)`."
@@ -47,21 +45,21 @@ def _check_weight(weight):
         raise ValueError(f"`weight` must be a 1-D tensor of finite, non-negative class weights, got {weight!r}")
     return w
 
-def check_targets(output:Tensor, target:Tensor, axis:int=1, ignore_index:int=None) -> bool:
-    "Check `target` against `output` (class axis `axis`); `True` for probability targets, `False` for class indices."
+def check_targets(output:Tensor, target:Tensor, axis:int=1, ignore_index:int=None, values:bool=False) -> bool:
+    "Check `target` against `output` (class axis `axis`): shapes and dtypes, and with `values` the values too (a device sync)."
     if not output.is_floating_point(): raise TypeError(f"the model output must be floating point, got {output.dtype}")
     if output.ndim < 2: raise ValueError(f"the model output needs a batch and a class axis, got shape {tuple(output.shape)}")
     if target.is_floating_point():
         if target.shape != output.shape:
             raise ValueError(f"probability targets must have the output's shape {tuple(output.shape)}, got {tuple(target.shape)}")
-        if target.numel() and target.min().item() < 0: raise ValueError("probability targets must be non-negative")
+        if values and target.numel() and target.min().item() < 0: raise ValueError("probability targets must be non-negative")
         return True
     if target.dtype == torch.bool or target.is_complex(): raise TypeError(f"targets must be class indices or probabilities, got {target.dtype}")
     ax = axis % output.ndim
     if target.shape != output.shape[:ax] + output.shape[ax + 1:]:
         raise ValueError(f"class-index targets must have shape {tuple(output.shape[:ax] + output.shape[ax + 1:])} "
                          f"for output {tuple(output.shape)}, got {tuple(target.shape)}")
-    if target.numel():
+    if values and target.numel():
         n_cls, (lo, hi) = output.shape[ax], (v.item() for v in torch.aminmax(target))
         if lo < 0 or hi >= n_cls:  # slow path only when something is out of range: is it all `ignore_index`?
             t = target if ignore_index is None else target[target != ignore_index]
@@ -90,15 +88,16 @@ class LabelSmoothingCrossEntropy(ClassAxisProtocol, nn.Module):
         reduction:str='mean', # 'mean', 'sum' or 'none'
         axis:int=1, # Class axis of the model output
         ignore_index:int=-100, # Class index that contributes no loss (class-index targets only)
+        debug:bool=False, # Also check the target values of every batch (class range, non-negative probabilities): a host-device sync
     ):
         super().__init__()
         self.eps, self.reduction, self.axis, self.ignore_index = _check_eps(eps), _check_reduction(reduction), axis, ignore_index
+        self.debug = debug
         self.register_buffer('weight', _check_weight(weight))
 
     def forward(self, output:Tensor, target:Tensor) -> Tensor:
         "The smoothed cross-entropy of `output` (logits) against class indices or probabilities `target`."
-        soft = check_targets(output, target, self.axis, self.ignore_index)
-        _check_reduction(self.reduction)
+        soft = check_targets(output, target, self.axis, self.ignore_index, values=getattr(self, 'debug', False))
         w = self.weight
         if w is not None:
             if len(w) != output.shape[self.axis]:
@@ -129,7 +128,7 @@ class LabelSmoothingCrossEntropyFlat(ClassAxisProtocol, BaseLoss):
                 raise ValueError(f"probability targets must have the output's shape {tuple(inp.shape)}, got {tuple(targ.shape)}")
             inp, targ = map(self._contiguous, (inp, targ))
             return self.func(inp.view(-1, inp.shape[-1]), targ.view(-1, targ.shape[-1]), **kwargs)
-        check_targets(inp, targ, self.axis, self.func.ignore_index)
+        check_targets(inp, targ, self.axis, self.func.ignore_index, values=getattr(self.func, 'debug', False))
         return super().__call__(inp, targ, **kwargs)
 
 # %% ../nbs/01_losses.ipynb #0030
@@ -142,16 +141,16 @@ class SoftTargetCrossEntropy(LabelSmoothingCrossEntropy):
 # %% ../nbs/01_losses.ipynb #0033
 class LabelSmoothingBCEWithLogits(nn.Module):
     "`F.binary_cross_entropy_with_logits` against targets smoothed to `t*(1-eps) + eps/2`."
-    def __init__(self, eps:float=0.1, weight:Tensor=None, reduction:str='mean', pos_weight:Tensor=None):
+    def __init__(self, eps:float=0.1, weight:Tensor=None, reduction:str='mean', pos_weight:Tensor=None, debug:bool=False):
         super().__init__()
-        self.eps, self.reduction = _check_eps(eps), _check_reduction(reduction)
+        self.eps, self.reduction, self.debug = _check_eps(eps), _check_reduction(reduction), debug
         self.register_buffer('weight', _check_weight(weight))
         self.register_buffer('pos_weight', _check_weight(pos_weight))
 
     def forward(self, output:Tensor, target:Tensor) -> Tensor:
         if target.shape != output.shape: raise ValueError(f"targets must have the output's shape {tuple(output.shape)}, got {tuple(target.shape)}")
         target = target.to(output.dtype if output.is_floating_point() else torch.float32)
-        if target.numel() and (target.min() < 0 or target.max() > 1): raise ValueError("binary targets must be in [0, 1]")
+        if self.debug and target.numel() and (target.min() < 0 or target.max() > 1): raise ValueError("binary targets must be in [0, 1]")
         return F.binary_cross_entropy_with_logits(output, target * (1 - self.eps) + self.eps / 2, weight=self.weight,
                                                   pos_weight=self.pos_weight, reduction=self.reduction)
 
@@ -186,5 +185,5 @@ def expected_calibration_error(probs:Tensor, targs:Tensor, n_bins:int=15) -> flo
 from fastai.metrics import AccumMetric
 
 def ECE(n_bins:int=15):
-    "Expected calibration error as a fastai metric (on the loss's activation)."
+    "Expected calibration error as a fastai metric, on the softmax of the model outputs (single-label classification)."
     return AccumMetric(lambda p, t: expected_calibration_error(p, t, n_bins), activation='softmax', flatten=False, name='ece')
