@@ -15,13 +15,15 @@ from PIL import Image
 from fastcore.foundation import L
 from fastai.data.external import URLs, untar_data, fastai_path
 from fastai.data.transforms import parent_label, get_image_files, Normalize
+from fastai.data.core import DataLoaders, TfmdDL
 from fastprogress.fastprogress import progress_bar
 from fastdownload import download_url
 
 # %% auto #0
 __all__ = ['FMNIST_CLASSES', 'FMNIST_FILES', 'FMNIST_URL', 'FMNIST_ENV', 'DEBIAN_FMNIST_PKG', 'IMAGENETTE_SIZES', 'read_idx',
            'write_idx', 'read_fashion_mnist', 'write_image_folder', 'fashion_mnist', 'representative_subset',
-           'sample_path', 'imagenette_url', 'imagenette', 'dataset_stats', 'stats_dl', 'exact_normalize']
+           'sample_path', 'imagenette_url', 'imagenette', 'every_item_once', 'dataset_stats', 'stats_dl',
+           'exact_normalize']
 
 # %% ../nbs/00_data.ipynb #0006
 FMNIST_CLASSES = ('tshirt_top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle_boot')
@@ -196,10 +198,30 @@ def imagenette(size=160, woof=False, base=None) -> Path:
     return path
 
 # %% ../nbs/00_data.ipynb #0033
+def every_item_once(dl):
+    "A loader over every item of `dl` once, in order, nothing dropped; a fastai loader also in validation mode (no augmentation)."
+    if isinstance(dl, DataLoaders): return stats_dl(dl)
+    if isinstance(dl, TfmdDL): return _ValidMode(dl.new(shuffle=False, drop_last=False))
+    if isinstance(dl, torch.utils.data.DataLoader) and dl.batch_size is not None:
+        return torch.utils.data.DataLoader(dl.dataset, batch_size=dl.batch_size, shuffle=False, drop_last=False,
+                                           collate_fn=dl.collate_fn, num_workers=dl.num_workers)
+    if isinstance(dl, torch.utils.data.DataLoader):
+        raise ValueError("`dl` draws its own batches (a `batch_sampler`): pass its dataset in a plain `DataLoader`, or fastai "
+                         "`DataLoaders` (their training items are read with `stats_dl`)")
+    return dl  # batches given as they are: a list, a generator
+
+class _ValidMode:
+    "Iterate a fastai loader with its dataset in validation mode (`split_idx=1`): the validation item and batch transforms."
+    def __init__(self, dl): self.dl = dl
+    def __len__(self): return len(self.dl)
+    def __iter__(self):
+        with self.dl.dataset.set_split_idx(1): yield from self.dl
+
 def dataset_stats(dl, n_batches:int=None, show_progress:bool=True):
-    "Exact per-channel `(mean, std)` (float64) over all pixels of the batches of `dl` (the first `n_batches`, if given)."
+    "Exact per-channel `(mean, std)` (float64) over every item of `dl` (fastai `DataLoaders`, a fastai or PyTorch loader, or batches)."
     if n_batches is not None and (isinstance(n_batches, bool) or not isinstance(n_batches, int) or n_batches < 1):
         raise ValueError(f"`n_batches` must be a positive int or None, got {n_batches!r}")
+    dl = every_item_once(dl)
     total = n_batches if n_batches is not None else (len(dl) if hasattr(dl, '__len__') else None)
     cnt, mean, m2 = 0, None, None
     it = progress_bar(dl, total=total, leave=False) if show_progress else dl
