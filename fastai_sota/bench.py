@@ -6,15 +6,18 @@ Docs: https://fastai-sota.github.io/fastai_sota/bench.html.md"""
 
 # %% ../nbs/08_bench.ipynb #0001
 from __future__ import annotations
-import json, statistics, time
+from .checks import quiet_if_command, check_choice, check_int, command_errors, parse_command
+quiet_if_command()  # before fastai's imports
+import json, time
 from pathlib import Path
-from fastcore.script import call_parse
+from fastcore.imports import IN_IPYTHON
 from fastai.metrics import accuracy
-from .train import fit_run, tta_preds, versions, summarize, TTAS, _check_choice
+from .train import fit_run, tta_preds, versions, summarize, TTAS
 
 # %% auto #0
 __all__ = ['REFERENCE', 'MIX_NAMES', 'GRID', 'CROSSOVER', 'TIERS', 'grid_rows', 'budgets', 'run_key', 'run_grid',
-           'summarize_grid', 'helps_from', 'grid_table', 'grid_chart', 'main']
+           'summarize_grid', 'helps_from', 'grid_table', 'grid_chart', 'sota_bench', 'prepare_bench', 'run_bench',
+           'main']
 
 # %% ../nbs/08_bench.ipynb #0005
 REFERENCE = 'exact normalization'
@@ -47,7 +50,7 @@ TIERS = {
 
 def grid_rows(tier:str, only=None) -> dict:
     "The rows of `tier` to run (all, or those named in `only`; the reference always runs, for the TTA rows and the Δ)."
-    _check_choice('tier', tier, TIERS)
+    check_choice('tier', tier, TIERS)
     rows, ref = TIERS[tier]['rows'], TIERS[tier]['reference']
     if only is None: return dict(rows)
     bad = [o for o in only if o not in rows]
@@ -185,26 +188,46 @@ def grid_chart(res:dict, dest=None, ax=None):
     return ax
 
 # %% ../nbs/08_bench.ipynb #0011
-@call_parse
-def main(
+def sota_bench(
     tier:str='cpu', # Grid: cpu (~1 hour on 2 cores), gpu (full data, xresnet50, 20 epochs), crossover (budgets), smoke, crossover_smoke
     seeds:int=3, # Number of seeds (0, 1, ...)
     only:str=None, # Comma-separated rows to run (default: all); the reference always runs
     out:str='results', # Folder for bench_<tier>.json, .md and .png
     subset:int=None, # Override the tier's number of training images
     epochs:str=None, # Override the tier's budget: one number of epochs, or several separated by commas
-):
+) -> dict:
     "Run the experiment grid and write its JSON, Markdown table and chart."
-    if seeds < 1: raise ValueError(f"`seeds` must be at least 1, got {seeds}")
-    overrides = {k: v for k, v in dict(subset=subset, epochs=epochs).items() if v is not None}
-    if epochs is not None:
-        e = tuple(int(x) for x in str(epochs).split(','))
+    args = dict(locals())
+    return run_bench(args, prepare_bench(args))
+
+def prepare_bench(args:dict) -> dict:
+    "Check the options of `sota_bench` before any training: the keyword arguments of `run_grid`."
+    check_int('seeds', args['seeds'], 1)
+    only = args['only'].split(',') if args['only'] else None
+    grid_rows(args['tier'], only)
+    overrides = {} if args['subset'] is None else dict(subset=check_int('subset', args['subset'], 1))
+    if args['epochs'] is not None:
+        try: e = tuple(int(x) for x in str(args['epochs']).split(','))
+        except ValueError: raise ValueError(f"`epochs` must be whole numbers separated by commas, got {args['epochs']!r}") from None
+        for x in e: check_int('epochs', x, 1)
         overrides['epochs'] = e[0] if len(e) == 1 else e
-    command = ' '.join(['sota-bench', '--tier', tier, '--seeds', str(seeds)] +
-                       [f'--{k} {v}' for k, v in dict(subset=subset, epochs=epochs).items() if v is not None])
-    res = run_grid(tier, tuple(range(seeds)), only.split(',') if only else None, out, command, **overrides)
+    command = ' '.join(['sota-bench', '--tier', args['tier'], '--seeds', str(args['seeds'])] +
+                       [f'--{k} {args[k]}' for k in ('subset', 'epochs') if args[k] is not None])
+    return dict(tier=args['tier'], seeds=tuple(range(args['seeds'])), only=only, out=args['out'], command=command, **overrides)
+
+def run_bench(args:dict, grid:dict) -> dict:
+    "Run the grid, write its table and chart next to the JSON, and print the table."
+    res = run_grid(**grid)
     table = grid_table(res)
-    (Path(out)/f'bench_{tier}.md').write_text(table)
-    grid_chart(res, Path(out)/f'bench_{tier}.png')
+    (Path(args['out'])/f"bench_{args['tier']}.md").write_text(table)
+    grid_chart(res, Path(args['out'])/f"bench_{args['tier']}.png")
     print(table)
     return res
+
+def main(argv=None):
+    "The `sota-bench` command; bad input ends in one line (exit status 2)."
+    args = parse_command(sota_bench, 'sota-bench', argv)
+    with command_errors('sota-bench'): grid = prepare_bench(args)
+    return run_bench(args, grid)
+
+if __name__ == '__main__' and not IN_IPYTHON: main()

@@ -6,10 +6,12 @@ Docs: https://fastai-sota.github.io/fastai_sota/checks.html.md"""
 
 # %% ../nbs/00_checks.ipynb #0001
 from __future__ import annotations
-import math
+import math, sys, warnings
+from contextlib import contextmanager
+from pathlib import Path
 
 # %% auto #0
-__all__ = ['check_number', 'check_int', 'check_choice']
+__all__ = ['COMMANDS', 'check_number', 'check_int', 'check_choice', 'quiet_if_command', 'command_errors', 'parse_command']
 
 # %% ../nbs/00_checks.ipynb #0005
 def _interval(lo, hi, lo_open, hi_open) -> str:
@@ -35,3 +37,30 @@ def check_choice(name:str, value, allowed):
     "`value` if it is one of `allowed`, else a `ValueError` listing them."
     if value not in allowed: raise ValueError(f"`{name}` must be one of {tuple(allowed)}, got {value!r}")
     return value
+
+# %% ../nbs/00_checks.ipynb #new1
+COMMANDS = ('sota-train', 'sota-bench')
+_COMMAND_FILES = ('fastai_sota/train.py', 'fastai_sota/bench.py')
+
+def quiet_if_command():
+    "Hide PyTorch's `torch.jit.script` deprecation warning (raised inside fastai's imports) when a command of the package runs."
+    argv0 = (sys.argv[0] if sys.argv else '').replace('\\', '/')
+    if Path(argv0).name in COMMANDS or argv0.endswith(_COMMAND_FILES):
+        warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
+
+def _exit_one_line(name:str, msg):
+    print(f"{name}: error: {' '.join(str(msg).split())}", file=sys.stderr)
+    raise SystemExit(2)
+
+@contextmanager
+def command_errors(name:str):
+    "Turn a bad-input error of the block (`ValueError`, `TypeError`, `OSError`) into one line on stderr and exit status 2."
+    try: yield
+    except (ValueError, TypeError, OSError) as e: _exit_one_line(name, e)
+
+def parse_command(func, name:str, argv=None) -> dict:
+    "The arguments of `func` read from `argv` (default: the command line), argparse's errors as one line."
+    from fastcore.script import anno_parser
+    p = anno_parser(func, prog=name)
+    p.error = lambda msg: _exit_one_line(name, msg)
+    return {k: v for k, v in vars(p.parse_args(argv)).items() if k != 'pdb' and k != 'xtra'}

@@ -16,14 +16,20 @@ from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import LRFinder
 from fastai.callback.core import GatherPredsCallback
+from .checks import check_int, check_number, check_choice
 
 # %% auto #0
-__all__ = ['size_schedule', 'aug_knobs', 'scale_knobs', 'resized', 'preserved_rng', 'ProgressiveResize']
+__all__ = ['check_start', 'size_schedule', 'aug_knobs', 'scale_knobs', 'resized', 'preserved_rng', 'ProgressiveResize']
 
 # %% ../nbs/05_progressive.ipynb #0006
-def _start_size(start, final:int) -> int:
-    if isinstance(start, bool) or not isinstance(start, (int, float)) or start <= 0:
+def check_start(start):
+    "`start` if it is a size in pixels (a whole number >= 1) or a fraction of the final size in (0, 1]."
+    if isinstance(start, bool) or not isinstance(start, (int, float)) or start <= 0 or (isinstance(start, float) and start > 1 and start != int(start)):
         raise ValueError(f"`start` must be a size in pixels or a fraction of the final size in (0, 1], got {start!r}")
+    return start
+
+def _start_size(start, final:int) -> int:
+    check_start(start)
     s = round(start * final) if isinstance(start, float) and start <= 1 else int(start)
     if s > final: raise ValueError(f"`start` ({s} px) is larger than the final size ({final} px)")
     return max(s, 1)
@@ -34,7 +40,7 @@ def _check_pcts(start_pct, finish_pct):
 
 def _step(start:int, final:int, step:int=None) -> int:
     if step is None: return next(s for s in (8, 4, 2, 1) if (final - start) % s == 0)
-    if isinstance(step, bool) or not isinstance(step, int) or step < 1: raise ValueError(f"`step` must be a positive int, got {step!r}")
+    check_int('step', step, 1)
     if (final - start) % step:
         raise ValueError(f"`step`={step} cannot reach the final size {final} from {start}: (final - start) must be a multiple of it")
     return step
@@ -96,10 +102,9 @@ class ProgressiveResize(Callback):
     def __init__(self, start=0.5, start_pct:float=0., finish_pct:float=0.75, step:int=None, mode:str='bilinear',
                  scale_reg:bool=False, reg_attrs=('alpha', 'mixup_alpha', 'cutmix_alpha'), scale_aug:bool=False,
                  min_reg:float=0.1):
-        _start_size(start, 10**6); _check_pcts(start_pct, finish_pct)
-        if step is not None: _step(0, 0, step)
-        if mode not in ('bilinear', 'bicubic', 'area', 'nearest'): raise ValueError(f"`mode` must be bilinear, bicubic, area or nearest, got {mode!r}")
-        if not 0 < min_reg <= 1: raise ValueError(f"`min_reg` must be in (0, 1], got {min_reg}")
+        check_start(start); _check_pcts(start_pct, finish_pct)
+        if step is not None: check_int('step', step, 1)
+        check_choice('mode', mode, ('bilinear', 'bicubic', 'area', 'nearest')); check_number('min_reg', min_reg, 0, 1, lo_open=True)
         store_attr()
         self._knobs, self._final, self.sizes = [], None, []
 

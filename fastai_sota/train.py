@@ -6,15 +6,20 @@ Docs: https://fastai-sota.github.io/fastai_sota/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #0001
 from __future__ import annotations
-import json, math, os, platform, resource, statistics, time
+from .checks import quiet_if_command, check_choice, check_int, check_number, command_errors, parse_command
+quiet_if_command()  # before fastai's imports: `sota-train` prints no FutureWarning of PyTorch's about fastai's code
+import json, os, platform, resource, statistics, time
 from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 
 import numpy as np, torch, fastai, fastcore
 from PIL import Image
-from fastcore.script import call_parse
+from fastcore.imports import IN_IPYTHON
+import inspect
 from fastcore.basics import store_attr
+from fastcore.meta import delegates
+from fastcore.script import anno_parser
 from fastai.torch_core import set_seed
 from fastai.data.block import DataBlock, CategoryBlock
 from fastai.data.transforms import get_image_files, parent_label, GrandparentSplitter, Normalize
@@ -35,14 +40,15 @@ import fastai_sota
 from .data import sample_path, fashion_mnist, imagenette, representative_subset, exact_normalize
 from .losses import LabelSmoothingCrossEntropy, expected_calibration_error
 from .mix import MixUp, CutMix, CutMixUp, ManifoldMixup, FMix, ResizeMix
-from .progressive import ProgressiveResize
+from .progressive import ProgressiveResize, check_start
 import fastai_sota.tta  # patches `Learner.tta` with `use_corners`
 import fastai_sota.compat  # lets `distrib_ctx` and bf16 run on CPUs too
 
 # %% auto #0
 __all__ = ['DATASETS', 'NORMS', 'AUGS', 'MIXES', 'TTAS', 'OPTS', 'PRECISIONS', 'SCHEDS', 'imagenette_archive_size',
-           'resolve_data', 'image_folder_dls', 'mix_callback', 'tta_preds', 'sota_learner', 'EpochLog', 'versions',
-           'fit_run', 'train_run', 'summarize', 'main']
+           'resolve_data', 'image_folder_dls', 'mix_callback', 'tta_preds', 'check_settings', 'sota_learner',
+           'EpochLog', 'versions', 'fit_run', 'summarize', 'sota_train', 'prepare', 'train_runs', 'command_line',
+           'main']
 
 # %% ../nbs/06_train.ipynb #0006
 DATASETS = ('sample', 'fashion_mnist', 'imagenette', 'imagewoof')
@@ -63,10 +69,6 @@ def resolve_data(data='sample', size:int=None) -> Path:
 # %% ../nbs/06_train.ipynb #0009
 NORMS = ('exact', 'batch', 'none')
 
-def _check_choice(name:str, value, allowed):
-    "Raise a `ValueError` naming `allowed` unless `value` is one of them."
-    if value not in allowed: raise ValueError(f"`{name}` must be one of {tuple(allowed)}, got {value!r}")
-
 AUGS = {'none': None, 'flip_crop': dict(min_scale=0.75, max_rotate=0, max_warp=0, max_lighting=0, max_zoom=1), 'fastai': {}}
 
 def _folder_info(path):
@@ -80,8 +82,7 @@ def _folder_info(path):
 def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:int=None, seed:int=None,
                      item_tfms=None, batch_tfms=None, aug:str='none', valid_subset:int=None, num_workers:int=0):
     "fastai `DataLoaders` for an image folder (`train/` and `valid/` or `val/`), normalized as `norm` says."
-    _check_choice('norm', norm, NORMS); _check_choice('aug', aug, AUGS)
-    if not isinstance(bs, int) or bs < 1: raise ValueError(f"`bs` must be a positive int, got {bs!r}")
+    check_choice('norm', norm, NORMS); check_choice('aug', aug, AUGS); check_int('bs', bs, 1)
     valid, img = _folder_info(path)
     native = min(img.size)
     size = size or min(native, 224)
@@ -112,7 +113,7 @@ TTAS = ('none', 'fastai', 'fastai_one_pass', 'corners', 'corners_flip')
 
 def mix_callback(mix:str='none', alpha:float=None):
     "The mix callback named `mix` (one of `MIXES`), with Beta parameter `alpha` if given; `None` for `'none'`."
-    _check_choice('mix', mix, MIXES)
+    check_choice('mix', mix, MIXES)
     cls = MIXES[mix]
     if alpha is None: return cls and cls()
     if cls is None or cls is ResizeMix: raise ValueError(f"`alpha` does not apply to mix={mix!r}")
@@ -120,7 +121,7 @@ def mix_callback(mix:str='none', alpha:float=None):
 
 def tta_preds(learn:Learner, tta:str='none', dl=None):
     "Predictions `(preds, targs)` of `learn` with the test-time augmentation named `tta` (one of `TTAS`)."
-    _check_choice('tta', tta, TTAS)
+    check_choice('tta', tta, TTAS)
     if tta == 'none': return learn.get_preds(dl=dl)
     if tta.startswith('fastai'): return learn.tta(dl=dl, one_pass=tta == 'fastai_one_pass')
     return learn.tta(dl=dl, use_corners=True, flip=tta == 'corners_flip')
@@ -128,6 +129,31 @@ def tta_preds(learn:Learner, tta:str='none', dl=None):
 # %% ../nbs/06_train.ipynb #0015
 OPTS = {'adam': Adam, 'sgd': partial(SGD, mom=0.9), 'radam': RAdam, 'lamb': Lamb, 'ranger': ranger}
 PRECISIONS = ('fp32', 'bf16', 'fp16')
+SCHEDS = ('one_cycle', 'flat_cos')
+
+def _opt_int(name, lo=1): return lambda v: v is None or check_int(name, v, lo)
+_CHECKS = {  # setting: its check (each raises a ValueError or TypeError naming the setting and what is allowed)
+    'data': lambda v: v in DATASETS or Path(v).is_dir() or check_choice('data', v, DATASETS + ('an existing folder',)),
+    'size': _opt_int('size'), 'bs': lambda v: check_int('bs', v, 1), 'subset': _opt_int('subset'),
+    'valid_subset': _opt_int('valid_subset'), 'seed': _opt_int('seed', 0), 'runs': lambda v: check_int('runs', v, 1),
+    'epochs': lambda v: check_int('epochs', v, 1), 'lr': lambda v: check_number('lr', v, 0, lo_open=True),
+    'arch': lambda v: _arch(v), 'norm': lambda v: check_choice('norm', v, NORMS), 'aug': lambda v: check_choice('aug', v, AUGS),
+    'mix': lambda v: check_choice('mix', v, MIXES), 'ls': lambda v: check_number('ls', v, 0, 1, hi_open=True),
+    'progressive': lambda v: v is None or check_start(v), 'opt': lambda v: check_choice('opt', v, OPTS),
+    'wd': lambda v: v is None or check_number('wd', v, 0, 1, hi_open=True), 'precision': lambda v: check_choice('precision', v, PRECISIONS),
+    'tta': lambda v: check_choice('tta', v, TTAS), 'sched': lambda v: check_choice('sched', v, SCHEDS),
+}
+
+def check_settings(**settings):
+    "Check the given settings of `sota_learner`, `fit_run` and `sota-train` before any data is read; raise on the first bad one."
+    for k, v in settings.items():
+        if k in _CHECKS: _CHECKS[k](v)
+    g = settings.get
+    if g('mix', 'none') != 'none' or g('alpha') is not None: mix_callback(g('mix', 'none'), g('alpha'))  # α for that mix
+    if g('loss_func') is not None and g('ls'): raise ValueError("give either `loss_func` or `ls` (label smoothing), not both")
+    if g('scale_reg') and g('progressive') is None: raise ValueError("`scale_reg` links regularization to progressive resizing: give `progressive` too")
+    if g('precision') == 'fp16' and not torch.cuda.is_available(): raise ValueError("`precision='fp16'` needs a CUDA GPU; on a CPU use 'bf16'")
+    if g('resume') and g('ckpt', 1) is None: raise ValueError("`resume` needs `ckpt`, the checkpoint to resume from")
 
 def _arch(arch):
     "An xresnet-family constructor from its name (or `arch` itself if callable)."
@@ -136,27 +162,21 @@ def _arch(arch):
     if arch not in names: raise ValueError(f"`arch` must be one of {names} or a callable, got {arch!r}")
     return getattr(xresnet, arch)
 
-def _check_options(opt, precision, wd, progressive, scale_reg):
-    _check_choice('opt', opt, OPTS); _check_choice('precision', precision, PRECISIONS)
-    if wd is not None and (isinstance(wd, bool) or not isinstance(wd, (int, float)) or not 0 <= wd < 1):
-        raise ValueError(f"`wd` must be a number in [0, 1), got {wd!r}")
-    if scale_reg and progressive is None: raise ValueError("`scale_reg` links regularization to progressive resizing: give `progressive` too")
-
+@delegates(Learner, but=['dls', 'model', 'opt_func'])
 def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed:int=None, norm:str='exact',
                  subset:int=None, item_tfms=None, batch_tfms=None, aug:str='none', valid_subset:int=None, mix:str='none', alpha:float=None,
                  ls:float=0., progressive=None, scale_reg:bool=False, opt:str='adam', wd:float=None,
                  precision:str='fp32', channels_last:bool=False, loss_func=None, metrics=accuracy, cbs=None,
                  **kwargs) -> Learner:
     "A fastai `Learner` training an xresnet from scratch on `data` (see `resolve_data`), seeded when `seed` is given."
-    if loss_func is not None and ls: raise ValueError("give either `loss_func` or `ls` (label smoothing), not both")
-    _check_options(opt, precision, wd, progressive, scale_reg)
+    check_settings(data=data, size=size, bs=bs, arch=arch, seed=seed, norm=norm, subset=subset, aug=aug, valid_subset=valid_subset,
+                   mix=mix, alpha=alpha, ls=ls, progressive=progressive, scale_reg=scale_reg, opt=opt, wd=wd, precision=precision,
+                   loss_func=loss_func)
     mix_cb = mix_callback(mix, alpha)
     prog_cb = None if progressive is None else ProgressiveResize(start=progressive, scale_reg=scale_reg, scale_aug=scale_reg)
     if seed is not None: set_seed(seed, reproducible=True)
     dls = image_folder_dls(resolve_data(data, size), size=size, bs=bs, norm=norm, subset=subset, seed=seed,
                            item_tfms=item_tfms, batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset)
-    if precision == 'fp16' and dls.device.type != 'cuda':
-        raise ValueError("`precision='fp16'` needs a CUDA GPU; on a CPU use 'bf16'")
     model = _arch(arch)(n_out=dls.c, c_in=dls.one_batch()[0].shape[1])
     if seed is not None: set_seed(seed, reproducible=True)  # same weights and shuffling whatever the data pipeline drew
     kwargs.setdefault('path', '.')  # models are saved under the working directory, never inside the data (or the package)
@@ -169,8 +189,6 @@ def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed
     return learn
 
 # %% ../nbs/06_train.ipynb #0018
-SCHEDS = ('one_cycle', 'flat_cos')
-
 class EpochLog(Callback):
     "Record each epoch's metrics; with `ckpt`, save weights, optimizer state and metrics after every epoch (first process only)."
     order = Recorder.order + 1
@@ -202,25 +220,19 @@ def versions() -> dict:
     return {'fastai_sota': fastai_sota.__version__, 'fastai': fastai.__version__, 'fastcore': fastcore.__version__,
             'torch': torch.__version__, 'numpy': np.__version__, 'python': platform.python_version()}
 
-def _check_positive(**kw):
-    for k, v in kw.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 or not math.isfinite(v):
-            raise ValueError(f"`{k}` must be a positive number, got {v!r}")
-
 def _peak_memory() -> dict:
     res = {'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # kB on Linux
     if torch.cuda.is_available(): res['peak_cuda_mb'] = torch.cuda.max_memory_allocated() / 2**20
     return res
 
+@delegates(sota_learner)
 def fit_run(epochs:int=5, lr:float=3e-3, seed:int=0, tta:str='none', sched:str='one_cycle', ckpt=None,
-            resume:bool=False, **learner_kwargs) -> tuple:
-    "Train one `sota_learner(seed=seed, **learner_kwargs)` for `epochs` with `sched`; `(learner, record of the run)`."
-    _check_positive(epochs=epochs, lr=lr)
-    _check_choice('tta', tta, TTAS); _check_choice('sched', sched, SCHEDS)
-    if resume and ckpt is None: raise ValueError("`resume` needs `ckpt`, the checkpoint to resume from")
+            resume:bool=False, **kwargs) -> tuple:
+    "Train one `sota_learner(seed=seed, **kwargs)` for `epochs` with `sched`; `(learner, record of the run)`."
+    check_settings(epochs=epochs, lr=lr, seed=seed, tta=tta, sched=sched, ckpt=ckpt, resume=resume)
     start = time.perf_counter()
     if torch.cuda.is_available(): torch.cuda.reset_peak_memory_stats()
-    learn = sota_learner(seed=seed, **learner_kwargs)
+    learn = sota_learner(seed=seed, **kwargs)
     start_epoch, done = EpochLog.resume(learn, ckpt) if resume else (0, [])
     log = EpochLog(ckpt, start_epoch, done)
     fit = learn.fit_one_cycle if sched == 'one_cycle' else learn.fit_flat_cos
@@ -242,10 +254,6 @@ def fit_run(epochs:int=5, lr:float=3e-3, seed:int=0, tta:str='none', sched:str='
         for f in (f'{ckpt}.pth', f'{ckpt}.json'): Path(f).unlink(missing_ok=True)
     return learn, rec
 
-def train_run(**kwargs) -> dict:
-    "The record of `fit_run(**kwargs)`."
-    return fit_run(**kwargs)[1]
-
 # %% ../nbs/06_train.ipynb #0022
 def summarize(records:list) -> dict:
     "`n`, and the mean and sample standard deviation (`<name>_std`) of every number in the flat dicts `records`."
@@ -261,8 +269,7 @@ def _write_json(path, obj):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(obj, indent=2))
 
-@call_parse
-def main(
+def sota_train(
     data:str='sample', # 'sample' (embedded), 'fashion_mnist', 'imagenette', 'imagewoof', or an image folder path
     size:int=None, # Training size in pixels (default: 28 for Fashion-MNIST, 128 for Imagenette: 128/192/256 pick the archive)
     epochs:int=5, # Number of epochs
@@ -276,6 +283,7 @@ def main(
     runs:int=1, # Number of runs (seeds)
     norm:str='exact', # Normalization: 'exact' (whole training set), 'batch' (fastai one-batch estimate), 'none'
     subset:int=None, # Train on a representative subset of this many training images
+    valid_subset:int=None, # Validate each epoch on a representative subset of this many images; the whole set once at the end
     aug:str='none', # Batch augmentation: none, flip_crop, fastai
     mix:str='none', # Mix callback: none, mixup, cutmix, cutmixup, manifold, fmix, resizemix
     alpha:float=None, # Beta(α, α) parameter of the mix (default: each callback's own)
@@ -286,40 +294,58 @@ def main(
     precision:str='fp32', # fp32, bf16 (GPU or CPU), fp16 (GPU)
     channels_last:bool=False, # Channels-last memory format
     resume:bool=False, # Continue interrupted runs from their last finished epoch
-    out:str='sota_train.json', # Summary JSON; each run also writes <out stem>_seed<N>.json and .pkl (exported learner)
-):
+    out:str='sota_train.json', # Summary JSON (or a folder for it); each run also writes <out stem>_seed<N>.json and .pkl
+) -> dict:
     "Train an xresnet from scratch and write per-run records, exported learners and a summary next to `out`."
-    _check_positive(runs=runs, bs=bs, epochs=epochs, lr=lr)
-    settings = dict(data=data, size=size, epochs=epochs, bs=bs, lr=lr, sched=sched, opt=opt, wd=wd, arch=arch, seed=seed,
-                    runs=runs, norm=norm, subset=subset, aug=aug, mix=mix, alpha=alpha, ls=ls, progressive=progressive,
-                    scale_reg=scale_reg, tta=tta, precision=precision, channels_last=channels_last, world_size=max(num_distrib(), 1))
-    # bad settings fail before any data is read
-    mix_callback(mix, alpha); _check_options(opt, precision, wd, progressive, scale_reg)
-    if progressive is not None: ProgressiveResize(start=progressive)
-    for k, v, allowed in (('tta', tta, TTAS), ('sched', sched, SCHEDS), ('norm', norm, NORMS), ('aug', aug, AUGS)):
-        _check_choice(k, v, allowed)
-    if data in ('imagenette', 'imagewoof') and size is None: size = 128
-    lead, stem = not rank_distrib(), Path(out).with_suffix('')
+    settings = dict(locals())
+    return train_runs(settings, prepare(settings))
+
+def prepare(settings:dict) -> Path:
+    "Check every setting of `sota_train` and find its data, before any training: the path of the summary JSON."
+    check_settings(**{k: v for k, v in settings.items() if k != 'out'})
+    resolve_data(settings['data'], settings['size'])  # builds Fashion-MNIST once, or says how to get it
+    out = Path(settings['out'])
+    return out/'sota_train.json' if out.is_dir() or str(settings['out']).endswith(('/', os.sep)) else out
+
+def train_runs(settings:dict, out:Path) -> dict:
+    "The runs of `sota_train` (checked by `prepare`): per-run records and learners, and the summary at `out`."
+    s = dict(settings, world_size=max(num_distrib(), 1))
+    if s['data'] in ('imagenette', 'imagewoof') and s['size'] is None: s['size'] = 128
+    learner_kw = {k: v for k, v in s.items() if k not in ('seed', 'runs', 'out', 'world_size', 'resume')}
+    lead, stem = not rank_distrib(), out.with_suffix('')
     start, results = time.perf_counter(), []
-    for i in range(runs):
-        name = f'{stem}_seed{seed + i}'
-        if resume and Path(f'{name}.json').exists():  # finished before the interruption: keep its record
+    for i in range(s['runs']):
+        seed, name = s['seed'] + i, f"{stem}_seed{s['seed'] + i}"
+        if s['resume'] and Path(f'{name}.json').exists():  # finished before the interruption: keep its record
             results.append(json.loads(Path(f'{name}.json').read_text())['run'])
-            if lead: print(f"run {i + 1}/{runs} (seed {seed + i}): already complete in {name}.json")
+            if lead: print(f"run {i + 1}/{s['runs']} (seed {seed}): already complete in {name}.json")
             continue
-        learn, r = fit_run(epochs=epochs, lr=lr, seed=seed + i, tta=tta, sched=sched, ckpt=f'{name}_ckpt', resume=resume, data=data,
-                           size=size, bs=bs, arch=arch, norm=norm, subset=subset, aug=aug, mix=mix, alpha=alpha, ls=ls,
-                           progressive=progressive, scale_reg=scale_reg, opt=opt, wd=wd, precision=precision,
-                           channels_last=channels_last)
+        learn, r = fit_run(seed=seed, ckpt=f'{name}_ckpt', resume=s['resume'], **learner_kw)
         results.append(r)
         if not lead: continue
-        _write_json(f'{name}.json', dict(settings=settings, versions=versions(), run=r))
+        _write_json(f'{name}.json', dict(settings=s, versions=versions(), run=r))
         learn.export(Path(f'{name}.pkl').absolute())
-        print(f"run {i + 1}/{runs} (seed {seed + i}): accuracy {r['final']['accuracy']:.4f}"
-              + (f", with {tta} TTA {r['final']['accuracy_tta']:.4f}" if tta != 'none' else ''))
+        print(f"run {i + 1}/{s['runs']} (seed {seed}): accuracy {r['final']['accuracy']:.4f}"
+              + (f", with {s['tta']} TTA {r['final']['accuracy_tta']:.4f}" if s['tta'] != 'none' else ''))
     summary = summarize([r['final'] for r in results]) | dict(seeds=[r['seed'] for r in results])
-    res = dict(settings=settings, versions=versions(), runs=results, summary=summary, wall_time_s=time.perf_counter() - start)
+    res = dict(command=command_line('sota-train', settings, sota_train), settings=s, versions=versions(), runs=results,
+               summary=summary, wall_time_s=time.perf_counter() - start)
     if lead:
         _write_json(out, res)
-        print(f"final accuracy: {summary['accuracy']:.4f} ± {summary['accuracy_std']:.4f} over {runs} run(s); results in {out}")
+        print(f"final accuracy: {summary['accuracy']:.4f} ± {summary['accuracy_std']:.4f} over {s['runs']} run(s); results in {out}")
     return res
+
+def command_line(name:str, settings:dict, func) -> str:
+    "The command that reproduces `settings` of `func`: its name and every option that differs from the default."
+    defaults = {k: p.default for k, p in inspect.signature(func).parameters.items()}
+    opts = [f"--{k.replace('_', '-')}" + ('' if v is True else f' {v}') for k, v in settings.items()
+            if k in defaults and v != defaults[k] and v is not False]
+    return ' '.join([name, *opts])
+
+def main(argv=None):
+    "The `sota-train` command: `sota_train` with its options on the command line; bad input ends in one line (status 2)."
+    settings = parse_command(sota_train, 'sota-train', argv)
+    with command_errors('sota-train'): out = prepare(settings)
+    return train_runs(settings, out)
+
+if __name__ == '__main__' and not IN_IPYTHON: main()
