@@ -152,6 +152,8 @@ def check_settings(**settings):
     if g('mix', 'none') != 'none' or g('alpha') is not None: mix_callback(g('mix', 'none'), g('alpha'))  # α for that mix
     if g('loss_func') is not None and g('ls'): raise ValueError("give either `loss_func` or `ls` (label smoothing), not both")
     if g('scale_reg') and g('progressive') is None: raise ValueError("`scale_reg` links regularization to progressive resizing: give `progressive` too")
+    if g('subset') is not None and g('bs') is not None and g('subset') < g('bs'):
+        raise ValueError(f"`subset` ({g('subset')}) is smaller than the batch size `bs` ({g('bs')}): the training loader would have no batch")
     if g('precision') == 'fp16' and not torch.cuda.is_available(): raise ValueError("`precision='fp16'` needs a CUDA GPU; on a CPU use 'bf16'")
     if g('resume') and g('ckpt', 1) is None: raise ValueError("`resume` needs `ckpt`, the checkpoint to resume from")
 

@@ -1,14 +1,54 @@
 "The `sota-train` command as a user runs it."
 import json, os, subprocess, sys
+import pytest
 from pathlib import Path
 
 def run(*args, cwd=None):
     return subprocess.run([sys.executable, '-m', 'fastai_sota.train', *args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 def assert_fails(tmp_path, *args, msg):
-    "`sota-train ARGS` exits with an error whose message contains `msg`."
+    "`sota-train ARGS` exits with status 2 and one line on stderr that contains `msg`, no traceback."
     p = run(*args, '--out', str(tmp_path/'x.json'))
-    assert p.returncode != 0 and msg in p.stderr, (args, p.stderr[-500:])
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    assert p.returncode == 2 and len(lines) == 1 and msg in lines[0] and lines[0].startswith('sota-train: error:'), (args, p.stderr[-800:])
+
+BAD_FLAGS = [  # every flag of `sota-train` with a bad value, and what the one-line error says
+    (('--data', 'cifar10'), '`data` must be one of'), (('--size', '0'), '`size` must be a whole number in [1, inf]'),
+    (('--size', 'big'), "argument --size: invalid int value: 'big'"), (('--epochs', '0'), '`epochs` must be a whole number'),
+    (('--bs', '-1'), '`bs` must be a whole number'), (('--lr', '0'), '`lr` must be a number in (0, inf]'),
+    (('--lr', 'nan'), '`lr` must be a number'), (('--sched', 'cosine'), '`sched` must be one of'),
+    (('--opt', 'adamw'), '`opt` must be one of'), (('--wd', '1.5'), '`wd` must be a number in [0, 1)'),
+    (('--arch', 'resnet9000'), '`arch` must be one of'), (('--seed', '-3'), '`seed` must be a whole number in [0, inf]'),
+    (('--runs', '0'), '`runs` must be a whole number'), (('--norm', 'imagenet'), '`norm` must be one of'),
+    (('--subset', '0'), '`subset` must be a whole number'), (('--subset', '50'), 'smaller than the batch size'), (('--valid-subset', '0'), '`valid_subset` must be a whole number'),
+    (('--aug', 'heavy'), '`aug` must be one of'), (('--mix', 'mixout'), '`mix` must be one of'),
+    (('--mix', 'mixup', '--alpha', '0'), '`alpha` must be a number in (0, inf]'), (('--alpha', '1'), '`alpha` does not apply'),
+    (('--ls', '1'), '`ls` must be a number in [0, 1)'), (('--progressive', '0'), '`start` must be'),
+    (('--scale-reg',), 'give `progressive` too'), (('--tta', 'ten_crop'), '`tta` must be one of'),
+    (('--precision', 'fp8'), '`precision` must be one of'), (('--precision', 'fp16'), 'needs a CUDA GPU'),
+    (('--resume', 'yes'), 'unrecognized arguments: yes'), (('--channels-last', '1'), 'unrecognized arguments: 1'),
+    (('--out',), 'expected one argument'),
+]
+
+@pytest.mark.parametrize('args, msg', BAD_FLAGS)
+def test_every_flag_bad_value_one_line(args, msg, capsys, tmp_path):
+    "In process (fast): each bad value ends in one line on stderr and exit status 2, before any data is read."
+    from fastai_sota.train import main
+    with pytest.raises(SystemExit) as e: main([*args] + ([] if args == ('--out',) else ['--out', str(tmp_path/'x.json')]))
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.count('\n') == 1 and err.startswith('sota-train: error:') and msg in err, err
+    assert not any(tmp_path.iterdir())  # nothing written
+
+def test_bad_input_as_a_user_sees_it(tmp_path):
+    "The same through a real process: one line, no traceback."
+    assert_fails(tmp_path, '--norm', 'imagenet', msg='`norm` must be one of')
+    assert_fails(tmp_path, '--data', str(tmp_path/'nowhere'), msg='`data` must be one of')
+
+def test_out_directory_writes_inside(tmp_path):
+    p = run('--epochs', '1', '--subset', '100', '--out', str(tmp_path))
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert (tmp_path/'sota_train.json').exists() and (tmp_path/'sota_train_seed42.pkl').exists()
+    assert 'FutureWarning' not in p.stderr  # the commands are quiet about fastai's imports
 
 def test_sota_train_writes_results(tmp_path):
     out = tmp_path/'res'/'r.json'
@@ -28,10 +68,6 @@ def test_sota_train_same_seed_same_result(tmp_path):
          for i in range(2)]
     assert r[0]['runs'][0]['final'] == r[1]['runs'][0]['final']
 
-def test_sota_train_bad_input(tmp_path):
-    assert_fails(tmp_path, '--norm', 'imagenet', msg='`norm` must be one of')
-    assert_fails(tmp_path, '--data', 'cifar10', msg='must be one of')
-
 def test_sota_train_techniques_as_flags(tmp_path):
     out = tmp_path/'t.json'
     p = run('--epochs', '1', '--subset', '200', '--mix', 'cutmixup', '--alpha', '0.5', '--ls', '0.1', '--tta', 'corners_flip',
@@ -40,8 +76,6 @@ def test_sota_train_techniques_as_flags(tmp_path):
     res = json.loads(out.read_text())
     assert res['settings']['mix'] == 'cutmixup' and res['settings']['ls'] == 0.1
     assert 0 <= res['runs'][0]['final']['accuracy_tta'] <= 1 and 'with corners_flip TTA' in p.stdout
-    assert_fails(tmp_path, '--mix', 'mixout', msg='`mix` must be one of')
-    assert_fails(tmp_path, '--tta', 'ten_crop', msg='`tta` must be one of')
 
 def test_sota_train_all_flags(tmp_path):
     out = tmp_path/'f.json'
@@ -58,10 +92,6 @@ def test_sota_train_all_flags(tmp_path):
     from fastai.learner import load_learner
     learn = load_learner(tmp_path/'f_seed42.pkl')
     assert {'ProgressiveResize', 'MixUp'} <= {type(c).__name__ for c in learn.cbs}  # (fastai's export drops MixedPrecision)
-    for args, msg in ((('--precision', 'fp16'), 'needs a CUDA GPU'), (('--sched', 'cosine'), '`sched` must be one of'),
-                      (('--opt', 'adamw'), '`opt` must be one of'), (('--scale-reg',), 'give `progressive` too'),
-                      (('--progressive', '0'), '`start` must be')):
-        assert_fails(tmp_path, *args, msg=msg)
 
 def test_sota_train_resume(tmp_path):
     from fastai.callback.core import Callback
