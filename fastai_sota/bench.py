@@ -6,16 +6,15 @@ Docs: https://fastai-sota.github.io/fastai_sota/bench.html.md"""
 
 # %% ../nbs/08_bench.ipynb #0001
 from __future__ import annotations
-from .checks import quiet_if_command, check_choice, check_int, command_errors, parse_command
+from .checks import quiet_if_command, check_choice, check_int, command_errors, parse_command, run_as_script
 quiet_if_command()  # before fastai's imports
 import json, time
 from pathlib import Path
-from fastcore.imports import IN_IPYTHON
 from fastai.metrics import accuracy
 from .train import fit_run, tta_preds, versions, summarize, TTAS
 
 # %% auto #0
-__all__ = ['REFERENCE', 'MIX_NAMES', 'GRID', 'CROSSOVER', 'TIERS', 'grid_rows', 'budgets', 'run_key', 'run_grid',
+__all__ = ['REFERENCE', 'MIX_NAMES', 'GRID', 'PROGRESSIVE', 'CROSSOVER', 'TIERS', 'grid_rows', 'budgets', 'run_key', 'run_grid',
            'summarize_grid', 'helps_from', 'grid_table', 'grid_chart', 'sota_bench', 'prepare_bench', 'run_bench',
            'main']
 
@@ -28,6 +27,15 @@ GRID = {  # row: what it changes in the reference recipe
     'progressive resizing (from half size)': dict(progressive=0.5),
     'label smoothing 0.1': dict(ls=0.1),
     **{m: dict(mix=m) for m in MIX_NAMES},
+}
+PROGRESSIVE = {  # fixed 64 px against progressive resizing from 32 px (`ProgressiveResize(start=0.5)`), 5 epochs unless a row says
+    'fixed 64 px': dict(),
+    'progressive 32→64 px': dict(progressive=0.5),
+    'fixed 64 px + MixUp': dict(mix='mixup'),
+    'progressive + MixUp, size-linked α': dict(progressive=0.5, mix='mixup', scale_reg=True, scale_aug=False),
+    'progressive, size-linked augmentation': dict(progressive=0.5, scale_aug=True),
+    'progressive + MixUp, size-linked α and augmentation': dict(progressive=0.5, mix='mixup', scale_reg=True),
+    **{f'progressive 32→64 px, {e} epochs': dict(progressive=0.5, epochs=e) for e in (6, 7, 8)},
 }
 CROSSOVER = {
     'no mix': dict(),
@@ -46,6 +54,7 @@ TIERS = {
     'smoke': _tier(GRID, REFERENCE, TTAS[1:], **_SAMPLE, subset=200, epochs=1),
     'crossover': _tier(CROSSOVER, 'no mix', (), **_FMNIST, subset=1000, epochs=(10, 40, 120), valid_subset=300),
     'crossover_smoke': _tier(CROSSOVER, 'no mix', (), **_SAMPLE, subset=100, epochs=(1, 2), valid_subset=50),
+    'progressive': _tier(PROGRESSIVE, 'fixed 64 px', (), **_FMNIST, subset=2000, size=64, epochs=5, valid_subset=500),
 }
 
 def grid_rows(tier:str, only=None) -> dict:
@@ -101,24 +110,24 @@ def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:
             for row, change in rows.items():
                 missing = [tta for tta in t['ttas'] if str(seed) not in runs.get(run_key(f'{ref} + TTA {tta}', e, settings), {})]
                 if str(seed) in runs.get(run_key(row, e, settings), {}) and not (row == ref and missing): continue
-                learn, rec = fit_run(seed=seed, **(settings | change | dict(epochs=e)))
-                r = runs.setdefault(run_key(row, e, settings), {})[str(seed)] = _run_record(row, e, learn, rec)
+                learn, rec = fit_run(seed=seed, **(settings | dict(epochs=e) | change))  # a row may set its own epochs
+                r = runs.setdefault(run_key(row, e, settings), {})[str(seed)] = _run_record(row, change.get('epochs', e), learn, rec)
                 if row == ref: _eval_ttas(learn, ref, e, settings, missing, runs, seed)
                 print(f"{run_key(row, e, settings)} seed {seed}: accuracy {r['accuracy']:.4f} ({r['train_time_s']:.0f} s)", flush=True)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(json.dumps(res, indent=2))
-    res['summary'] = summarize_grid(runs, ref)
+    res['summary'] = summarize_grid(runs, ref, len(budgets(settings)) > 1)
     path.write_text(json.dumps(res, indent=2))
     return res
 
-def summarize_grid(runs:dict, reference:str=REFERENCE) -> dict:
-    "Mean and standard deviation of each metric per row and budget, and the accuracy difference from the reference (points)."
+def summarize_grid(runs:dict, reference:str=REFERENCE, by_budget:bool=False) -> dict:
+    "Mean and standard deviation of each metric per row (and budget), and the accuracy difference from the reference (points)."
     out = {}
     for key, by_seed in runs.items():
         recs = list(by_seed.values())
         out[key] = dict(row=recs[0].get('row', key), epochs=recs[0].get('epochs')) | summarize(recs)
-    for v in out.values():
-        ref = next((o for o in out.values() if o['row'] == reference and o['epochs'] == v['epochs']), None)
+    for v in out.values():  # the reference at the same budget, in a tier of several
+        ref = next((o for o in out.values() if o['row'] == reference and (not by_budget or o['epochs'] == v['epochs'])), None)
         v['delta_pt'] = 100 * (v['accuracy'] - ref['accuracy']) if ref else None
     return out
 
@@ -147,10 +156,10 @@ def grid_table(res:dict) -> str:
     "A Markdown table of the grid's summary, with its settings and seeds."
     by_row, ref = _by_row(res), res['reference']
     lines = [_describe(res)]
-    eps = sorted({e for r in by_row.values() for e in r})
+    eps = budgets(res['settings'])
     if len(eps) == 1:
-        lines += [f"{eps[0]} epochs.\n", "| recipe | accuracy (mean ± std) | Δ vs reference (pt) | time (s) |", "|---|---|---|---|"]
-        for row, v in ((r, b[eps[0]]) for r, b in by_row.items()):
+        lines += [f"{eps[0]} epochs unless the row says.\n", "| recipe | accuracy (mean ± std) | Δ vs reference (pt) | time (s) |", "|---|---|---|---|"]
+        for row, v in res['summary'].items():
             d = '' if row == ref else f"{v['delta_pt']:+.2f}"
             secs = v['train_time_s'] if 'train_time_s' in v else v['tta_time_s']
             lines.append(f"| {row} | {v['accuracy']:.4f} ± {v['accuracy_std']:.4f} | {d} | {secs:.0f}{'' if 'train_time_s' in v else ' (TTA)'} |")
@@ -167,7 +176,7 @@ def grid_chart(res:dict, dest=None, ax=None):
     "Accuracy (mean ± std) per row: bars for one budget, lines against the budget for several; saved as a PNG to `dest`."
     import matplotlib.pyplot as plt
     by_row, ref = _by_row(res), res['reference']
-    eps = sorted({e for r in by_row.values() for e in r})
+    eps = budgets(res['settings'])
     if len(eps) > 1:
         if ax is None: _, ax = plt.subplots(figsize=(7, 4.5), dpi=80)
         for row, b in by_row.items():
@@ -177,12 +186,12 @@ def grid_chart(res:dict, dest=None, ax=None):
         ax.set_xscale('log'); ax.set_xticks(eps, [str(x) for x in eps]); ax.set_xlabel('training budget (epochs)')
         ax.set_ylabel('test accuracy (mean ± std over seeds)'); ax.legend(fontsize=7, ncol=2); ax.grid(alpha=0.3)
     else:
-        rows = list(by_row)
-        m = [by_row[r][eps[0]]['accuracy'] for r in rows]; sd = [by_row[r][eps[0]]['accuracy_std'] for r in rows]
+        rows = list(res['summary'])
+        m = [res['summary'][r]['accuracy'] for r in rows]; sd = [res['summary'][r]['accuracy_std'] for r in rows]
         if ax is None: _, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 0.8), dpi=80)
         ax.barh(rows, m, xerr=sd, color=['tab:gray' if r == ref else 'tab:blue' for r in rows], capsize=2); ax.invert_yaxis()
         ax.set_xlim(max(0, min(a - s for a, s in zip(m, sd)) - 0.02), min(1, max(a + s for a, s in zip(m, sd)) + 0.01))
-        ax.axvline(by_row[ref][eps[0]]['accuracy'] if ref in by_row else m[0], color='k', lw=0.6, ls='--')
+        ax.axvline(res['summary'][ref]['accuracy'] if ref in res['summary'] else m[0], color='k', lw=0.6, ls='--')
         ax.set_xlabel('test accuracy (mean ± std over seeds)'); ax.tick_params(labelsize=8)
     if dest is not None: ax.figure.savefig(dest, bbox_inches='tight')
     return ax
@@ -230,4 +239,4 @@ def main(argv=None):
     with command_errors('sota-bench'): grid = prepare_bench(args)
     return run_bench(args, grid)
 
-if __name__ == '__main__' and not IN_IPYTHON: main()
+if run_as_script(globals()): main()

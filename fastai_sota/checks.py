@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['COMMANDS', 'check_number', 'check_int', 'check_choice', 'quiet_if_command', 'command_errors', 'parse_command']
+__all__ = ['COMMANDS', 'check_number', 'check_int', 'check_choice', 'quiet_if_command', 'run_as_script', 'command_errors',
+           'parse_command']
 
 # %% ../nbs/00_checks.ipynb #0005
 def _interval(lo, hi, lo_open, hi_open) -> str:
@@ -47,6 +48,10 @@ def quiet_if_command():
     argv0 = (sys.argv[0] if sys.argv else '').replace('\\', '/')
     if Path(argv0).name in COMMANDS or argv0.endswith(_COMMAND_FILES):
         warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
+
+def run_as_script(g:dict) -> bool:
+    "Whether the module whose globals are `g` runs as a script (`python -m`, `torchrun -m`), not imported nor in a notebook."
+    return g.get('__name__') == '__main__' and bool(sys.argv) and Path(sys.argv[0]).name == Path(g.get('__file__') or '?').name
 
 def _exit_one_line(name:str, msg):
     print(f"{name}: error: {' '.join(str(msg).split())}", file=sys.stderr)

@@ -6,7 +6,7 @@ Docs: https://fastai-sota.github.io/fastai_sota/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #0001
 from __future__ import annotations
-from .checks import quiet_if_command, check_choice, check_int, check_number, command_errors, parse_command
+from .checks import quiet_if_command, check_choice, check_int, check_number, command_errors, parse_command, run_as_script
 quiet_if_command()  # before fastai's imports: `sota-train` prints no FutureWarning of PyTorch's about fastai's code
 import json, os, platform, resource, statistics, time
 from contextlib import nullcontext
@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np, torch, fastai, fastcore
 from PIL import Image
-from fastcore.imports import IN_IPYTHON
 import inspect
 from fastcore.basics import store_attr
 from fastcore.meta import delegates
@@ -167,15 +166,16 @@ def _arch(arch):
 @delegates(Learner, but=['dls', 'model', 'opt_func'])
 def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed:int=None, norm:str='exact',
                  subset:int=None, item_tfms=None, batch_tfms=None, aug:str='none', valid_subset:int=None, mix:str='none', alpha:float=None,
-                 ls:float=0., progressive=None, scale_reg:bool=False, opt:str='adam', wd:float=None,
+                 ls:float=0., progressive=None, scale_reg:bool=False, scale_aug:bool=None, opt:str='adam', wd:float=None,
                  precision:str='fp32', channels_last:bool=False, loss_func=None, metrics=accuracy, cbs=None,
                  **kwargs) -> Learner:
     "A fastai `Learner` training an xresnet from scratch on `data` (see `resolve_data`), seeded when `seed` is given."
     check_settings(data=data, size=size, bs=bs, arch=arch, seed=seed, norm=norm, subset=subset, aug=aug, valid_subset=valid_subset,
-                   mix=mix, alpha=alpha, ls=ls, progressive=progressive, scale_reg=scale_reg, opt=opt, wd=wd, precision=precision,
+                   mix=mix, alpha=alpha, ls=ls, progressive=progressive, scale_reg=scale_reg or bool(scale_aug), opt=opt, wd=wd, precision=precision,
                    loss_func=loss_func)
     mix_cb = mix_callback(mix, alpha)
-    prog_cb = None if progressive is None else ProgressiveResize(start=progressive, scale_reg=scale_reg, scale_aug=scale_reg)
+    prog_cb = None if progressive is None else ProgressiveResize(start=progressive, scale_reg=scale_reg,
+                                                                 scale_aug=scale_reg if scale_aug is None else scale_aug)
     if seed is not None: set_seed(seed, reproducible=True)
     dls = image_folder_dls(resolve_data(data, size), size=size, bs=bs, norm=norm, subset=subset, seed=seed,
                            item_tfms=item_tfms, batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset)
@@ -350,4 +350,4 @@ def main(argv=None):
     with command_errors('sota-train'): out = prepare(settings)
     return train_runs(settings, out)
 
-if __name__ == '__main__' and not IN_IPYTHON: main()
+if run_as_script(globals()): main()

@@ -91,15 +91,10 @@ class MultiViewPreds(Callback):
 
 # %% ../nbs/02_tta.ipynb #0022
 class ScaleItem(Transform):
-    "Enlarge each image by `factor`, rounding each side: resized (Pillow, bilinear), or padded with zeros around it if `pad`."
+    "Resize each image by `factor` (Pillow, bilinear), rounding each side: the item-level enlargement for images used at their own size."
     order = Resize.order
-    def __init__(self, factor:float, pad:bool=False): self.factor, self.pad = factor, pad
-    def encodes(self, x:PILImage):
-        size = tuple(round(s * self.factor) for s in x.size)
-        if not self.pad: return x.resize(size, Image.BILINEAR)
-        out = Image.new(x.mode, size)  # `Transform` gives it `x`'s type back
-        out.paste(x, ((size[0] - x.size[0]) // 2, (size[1] - x.size[1]) // 2))
-        return out
+    def __init__(self, factor:float): self.factor = factor
+    def encodes(self, x:PILImage): return x.resize(tuple(round(s * self.factor) for s in x.size), Image.BILINEAR)
 
 def _with_size(t, crop_pct):
     if isinstance(t, RandomResizedCrop):
@@ -108,12 +103,12 @@ def _with_size(t, crop_pct):
     t.size = type(t.size)(enlarged_size(tuple(t.size), crop_pct)) if not isinstance(t.size, int) else enlarged_size(t.size, crop_pct)
     return t
 
-def corner_pipeline(item_fs, batch_fs, crop_pct:float=CROP_PCT, pad:bool=False) -> tuple:
-    "Item and batch transforms of the corner path: size-setting ones enlarged by `1 / crop_pct` (`ScaleItem(pad=pad)` if none on items)."
+def corner_pipeline(item_fs, batch_fs, crop_pct:float=CROP_PCT) -> tuple:
+    "Item and batch transforms of the corner path: size-setting ones enlarged by `1 / crop_pct` (`ScaleItem` if none on items)."
     _check_crop_pct(crop_pct)
     sized = lambda t: getattr(t, 'size', None) is not None
     items = [_with_size(t, crop_pct) if sized(t) else t for t in item_fs]
-    if not any(map(sized, item_fs)): items.append(ScaleItem(1 / crop_pct, pad=pad))
+    if not any(map(sized, item_fs)): items.append(ScaleItem(1 / crop_pct))
     return items, [_with_size(t, crop_pct) if sized(t) else t for t in batch_fs]
 
 # %% ../nbs/02_tta.ipynb #0025
@@ -131,9 +126,9 @@ def one_pass_pipelines(item_fs, batch_fs) -> tuple|None:
 # %% ../nbs/02_tta.ipynb #0028
 _fastai_tta = getattr(Learner.tta, 'fastai_tta', Learner.tta)  # fastai's own, also when this cell runs again
 
-def _check_tta_args(n, beta, use_max, use_corners, crop_pct, flip, one_pass, pad=None):
+def _check_tta_args(n, beta, use_max, use_corners, crop_pct, flip, one_pass):
     if use_corners and one_pass: raise ValueError("`use_corners` and `one_pass` are two different TTAs: choose one")
-    if not use_corners and (flip or crop_pct is not None or pad is not None):
+    if not use_corners and (flip or crop_pct is not None):
         raise ValueError("`flip` and `crop_pct` apply to corner-crop TTA: pass `use_corners=True`, or drop them for fastai's TTA")
     if use_corners and n is not None: raise ValueError("`n` counts fastai's augmented passes; corner TTA always uses 5 views (10 with `flip=True`)")
     if n is not None: check_int('n', n, 1)
@@ -166,18 +161,16 @@ def tta(self:Learner,
     use_corners:bool=False, # Centre and four corner crops at the model's input size, each image decoded once, larger
     crop_pct:float=None, # Corner path: crop side as a fraction of the decoded image's side (default 0.875)
     flip:bool=False, # Corner path: also predict each crop mirrored left-right (10 views)
-    pad:bool=None, # Corner path, images used at their own size: pad them by the margin (views are shifts) instead of enlarging them
     one_pass:bool=False, # fastai's TTA with each image decoded once: the `n` augmentations applied to the decoded batch
 ):
     "Predictions on `ds_idx`/`dl` with test-time augmentation: fastai's (`n` augmented passes, `one_pass`) or corner crops."
-    _check_tta_args(n, beta, use_max, use_corners, crop_pct, flip, one_pass, pad)
+    _check_tta_args(n, beta, use_max, use_corners, crop_pct, flip, one_pass)
     n = 4 if n is None else n
     if use_corners:
         c = CROP_PCT if crop_pct is None else crop_pct
-        dl, it, bt = _views_dl(self, ds_idx, dl, item_tfms, batch_tfms, lambda it: corner_pipeline(it, [], c, bool(pad))[0],
+        dl, it, bt = _views_dl(self, ds_idx, dl, item_tfms, batch_tfms, lambda it: corner_pipeline(it, [], c)[0],
                                lambda bt: corner_pipeline([], bt, c)[1])
-        padded = any(isinstance(t, ScaleItem) and t.pad for t in it)  # the image itself is the centre window
-        plain = lambda b: (five_crops(b[0], view_size(*b[0].shape[-2:], c))[0] if padded else plain_view(b[0], view_size(*b[0].shape[-2:], c)), *b[1:])
+        plain = lambda b: (plain_view(b[0], view_size(*b[0].shape[-2:], c)), *b[1:])
         return _predict(self, dl, MultiViewPreds(plain, lambda b: multi_views(b[0], c, flip), beta, use_max))
     if one_pass:
         dl0 = dl if dl is not None else self.dls[ds_idx]
