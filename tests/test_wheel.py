@@ -23,7 +23,7 @@ def test_wheel_installs_and_runs_outside_the_repo(tmp_path):
     whl, = wheels.glob('fastai_sota-*.whl')
     names = zipfile.ZipFile(whl).namelist()
     assert 'fastai_sota/all.py' in names and any(n.startswith('fastai_sota/sample/fashion_mnist/train/') for n in names)
-    assert not any(n.startswith(('tests/', 'nbs/', 'bench/')) for n in names)
+    assert not any(n.startswith(('tests/', 'nbs/', 'speed/', 'results/')) for n in names)
     # a fresh environment that already has fastai (this one's packages, without the editable checkout) and the wheel
     env = tmp_path/'env'
     venv.create(env, with_pip=False)

@@ -2,7 +2,7 @@
 
 One process, interleaved repetitions, median times. Batch `--bs`×3×`--px`×`--px` float32 on the CPU (default 128×3×128×128),
 class-index targets with `CrossEntropyLossFlat` (fastai stacks the losses; so do we).
-Run: `python bench/mix.py [--bs 128] [--px 128] [--reps 20]`.
+Run from the repo root: `python speed/mix.py [--bs 128] [--px 128] [--reps 20]`.
 """
 import argparse, statistics, time, random
 from types import SimpleNamespace
