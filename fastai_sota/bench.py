@@ -164,9 +164,11 @@ def grid_table(res:dict) -> str:
             secs = v['train_time_s'] if 'train_time_s' in v else v['tta_time_s']
             lines.append(f"| {row} | {v['accuracy']:.4f} ± {v['accuracy_std']:.4f} | {d} | {secs:.0f}{'' if 'train_time_s' in v else ' (TTA)'} |")
         return '\n'.join(lines) + '\n'
+    n_max = max(v['n'] for v in res['summary'].values())
     lines += ["| recipe | " + ' | '.join(f'{e} epochs' for e in eps) + " | helps from |", "|---|" + "---|" * (len(eps) + 1)]
     for row, b in by_row.items():
         cells = [(f"{b[e]['accuracy']:.4f} ± {b[e]['accuracy_std']:.4f}" + ('' if row == ref else f" ({b[e]['delta_pt']:+.2f})")
+                  + (f" (n={b[e]['n']})" if b[e]['n'] < n_max else '')
                   + (f"<br>ECE {b[e]['ece']:.3f}" if 'ece' in b[e] else '')) if e in b else '' for e in eps]
         h = '' if row == ref else (f"{helps_from(res, row)} epochs" if helps_from(res, row) else f"did not help up to {max(b)} epochs")
         lines.append(f"| {row} | " + ' | '.join(cells) + f" | {h} |")

@@ -1,7 +1,7 @@
 """Forward+backward time of `LabelSmoothingCrossEntropy` against PyTorch's `F.cross_entropy(label_smoothing=)` and fastai's.
 
 Same logits and targets, one process, interleaved, median of `--reps`. On the CPU unless `--device cuda`.
-Run from the repo root: `PYTHONPATH=speed python speed/losses.py [--out results/speed_losses.json]`.
+Run from the repo root: `python speed/losses.py [--reps 1500] [--out results/speed_losses.json]`.
 """
 import argparse
 import torch, torch.nn.functional as F, fastai.losses

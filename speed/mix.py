@@ -2,7 +2,7 @@
 
 One process, interleaved repetitions, median times. Batch `--bs`×3×`--px`×`--px` float32 on the CPU (default 128×3×128×128),
 class-index targets with `CrossEntropyLossFlat` (fastai stacks the losses; so do we).
-Run from the repo root: `python speed/mix.py [--bs 128] [--px 128] [--reps 20]`.
+Run from the repo root: `python speed/mix.py [--bs 128] [--px 128] [--reps 20] [--out FILE]`.
 """
 import argparse, statistics, time, random
 from types import SimpleNamespace
@@ -10,6 +10,7 @@ import torch
 import fastai.callback.mixup as fm
 from fastai.losses import CrossEntropyLossFlat
 from fastai_sota.mix import MixUp, CutMix, CutMixUp, FMix, ResizeMix
+from common import save
 
 def fake_learn(x, y):
     return SimpleNamespace(xb=(x,), yb=(y,), x=x, y=y, loss_func=CrossEntropyLossFlat(), dls=SimpleNamespace(c=10), training=True)
@@ -18,12 +19,11 @@ def timer(cb, x, y, reps):
     ts = []
     for i in range(reps + 3):
         cb.learn = fake_learn(x.clone(), y)
-        if hasattr(cb, 'stack_y'): pass
         t = time.perf_counter(); cb.before_batch(); t = time.perf_counter() - t
         if i >= 3: ts.append(t)
     return ts
 
-def main(bs=128, px=128, reps=20):
+def main(bs=128, px=128, reps=20, out=None):
     torch.manual_seed(0); random.seed(0)
     x, y = torch.rand(bs, 3, px, px), torch.randint(0, 10, (bs,))
     fa_mix, fa_cut = fm.MixUp(0.4), fm.CutMix(1.)
@@ -40,6 +40,7 @@ def main(bs=128, px=128, reps=20):
     for _ in range(reps):  # interleave: every callback sees the same machine load
         for k, cb in cbs.items(): times[k] += timer(cb, x, y, 1)
     med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+    save(out, dict(bs=bs, px=px, reps=reps, threads=torch.get_num_threads(), unit='ms per before_batch'), med)
     print(f"batch {bs}x3x{px}x{px} float32, {torch.get_num_threads()} threads, median of {reps} (ms)")
     ref = {'MixUp': med['fastai MixUp'], 'CutMix': med['fastai CutMix']}
     print(f"{'callback':<26}{'ms':>8}{'vs fastai':>11}{'elem/batch':>12}")
@@ -53,4 +54,5 @@ def main(bs=128, px=128, reps=20):
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for k, v in dict(bs=128, px=128, reps=20).items(): p.add_argument(f'--{k}', type=int, default=v)
+    p.add_argument('--out', default=None)
     main(**vars(p.parse_args()))

@@ -4,7 +4,7 @@ Makes `--n` JPEG images of `--px` pixels (Fashion-MNIST sample images upscaled, 
 (timing only needs a model), and times `learn.tta(n=4)` (fastai: 4 augmented passes + 1 plain pass, 5 forward passes per
 item) against `learn.tta(one_pass=True)` (the same 5 forward passes, each image decoded once) and
 `learn.tta(use_corners=True)` (plain + 5 views = 6 forward passes per item, each image decoded once), counting decodes.
-Run from the repo root: `PYTHONPATH=speed python speed/tta.py [--n 300] [--px 512] [--size 64] [--reps 3] [--out FILE]`.
+Run from the repo root: `python speed/tta.py [--n 300] [--px 512] [--size 64] [--reps 3] [--out FILE]`.
 """
 import argparse, tempfile, time, statistics
 from pathlib import Path
