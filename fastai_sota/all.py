@@ -11,8 +11,9 @@ __all__ = ['REPLACED', 'FastaiMixUp', 'FastaiCutMix', 'FastaiLabelSmoothingCross
 from fastai.vision.all import *
 import fastai.vision.all as _fastai_vision_all
 import fastai.callback.mixup as _fastai_mixup, fastai.losses as _fastai_losses
-from .checks import (
-    COMMANDS, check_number, check_int, check_choice, quiet_if_command, command_errors, parse_command)
+from fastai_sota.checks import (
+    COMMANDS, check_number, check_int, check_choice, quiet_if_command, run_as_script, command_errors,
+    parse_command)
 from .data import (
     FMNIST_CLASSES, FMNIST_FILES, FMNIST_URL, FMNIST_ENV, DEBIAN_FMNIST_PKG, IMAGENETTE_SIZES, read_idx,
     write_idx, read_fashion_mnist, write_image_folder, fashion_mnist, representative_subset, sample_path,
@@ -37,8 +38,8 @@ from .train import (
 from .compat import (
     PATCHED_FASTAI, PATCHES, needs_patches, broadcast_idxs, apply_patches)
 from .bench import (
-    REFERENCE, MIX_NAMES, GRID, CROSSOVER, TIERS, grid_rows, budgets, run_key, run_grid, summarize_grid,
-    helps_from, grid_table, grid_chart, sota_bench, prepare_bench, run_bench)
+    REFERENCE, MIX_NAMES, GRID, PROGRESSIVE, CROSSOVER, TIERS, grid_rows, budgets, run_key, run_grid,
+    summarize_grid, helps_from, grid_table, grid_chart, sota_bench, prepare_bench, run_bench)
 
 REPLACED = {'MixUp': 'fastai.callback.mixup.MixUp', 'CutMix': 'fastai.callback.mixup.CutMix',
             'LabelSmoothingCrossEntropy': 'fastai.losses.LabelSmoothingCrossEntropy',
