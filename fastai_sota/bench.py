@@ -6,7 +6,7 @@ Docs: https://fastai-sota.github.io/fastai_sota/bench.html.md"""
 
 # %% ../nbs/08_bench.ipynb #0001
 from __future__ import annotations
-from .checks import quiet_if_command, check_choice, check_int, command_errors, parse_command, run_as_script
+from .checks import quiet_if_command, check_choice, check_int, run_command, run_as_script
 quiet_if_command()  # before fastai's imports
 import json, time
 from pathlib import Path
@@ -208,8 +208,7 @@ def sota_bench(
     epochs:str=None, # Override the tier's budget: one number of epochs, or several separated by commas
 ) -> dict:
     "Run the experiment grid and write its JSON, Markdown table and chart."
-    args = dict(locals())
-    return run_bench(args, prepare_bench(args))
+    return run_bench(dict(locals()), prepare_bench(dict(locals())))
 
 def prepare_bench(args:dict) -> dict:
     "Check the options of `sota_bench` before any training: the keyword arguments of `run_grid`."
@@ -237,8 +236,6 @@ def run_bench(args:dict, grid:dict) -> dict:
 
 def main(argv=None):
     "The `sota-bench` command; bad input ends in one line (exit status 2)."
-    args = parse_command(sota_bench, 'sota-bench', argv)
-    with command_errors('sota-bench'): grid = prepare_bench(args)
-    return run_bench(args, grid)
+    return run_command('sota-bench', sota_bench, prepare_bench, run_bench, argv)
 
 if run_as_script(globals()): main()

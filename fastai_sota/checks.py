@@ -12,7 +12,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['COMMANDS', 'check_number', 'check_int', 'check_choice', 'quiet_if_command', 'run_as_script', 'command_errors',
-           'parse_command']
+           'run_command', 'parse_command']
 
 # %% ../nbs/00_checks.ipynb #0005
 def _interval(lo, hi, lo_open, hi_open) -> str:
@@ -39,7 +39,7 @@ def check_choice(name:str, value, allowed):
     if value not in allowed: raise ValueError(f"`{name}` must be one of {tuple(allowed)}, got {value!r}")
     return value
 
-# %% ../nbs/00_checks.ipynb #new1
+# %% ../nbs/00_checks.ipynb #new2
 COMMANDS = ('sota-train', 'sota-bench')
 _COMMAND_FILES = ('fastai_sota/train.py', 'fastai_sota/bench.py')
 
@@ -62,6 +62,12 @@ def command_errors(name:str):
     "Turn a bad-input error of the block (`ValueError`, `TypeError`, `OSError`) into one line on stderr and exit status 2."
     try: yield
     except (ValueError, TypeError, OSError) as e: _exit_one_line(name, e)
+
+def run_command(name:str, func, prepare, run, argv=None):
+    "The command `name`: the options of `func` from `argv`, checked by `prepare` (bad input: one line, status 2), then `run(options, prepared)`."
+    opts = parse_command(func, name, argv)
+    with command_errors(name): ready = prepare(opts)
+    return run(opts, ready)
 
 def parse_command(func, name:str, argv=None) -> dict:
     "The arguments of `func` read from `argv` (default: the command line), argparse's errors as one line."

@@ -6,7 +6,7 @@ Docs: https://fastai-sota.github.io/fastai_sota/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #0001
 from __future__ import annotations
-from .checks import quiet_if_command, check_choice, check_int, check_number, command_errors, parse_command, run_as_script
+from .checks import quiet_if_command, check_choice, check_int, check_number, run_command, run_as_script
 quiet_if_command()  # before fastai's imports: `sota-train` prints no FutureWarning of PyTorch's about fastai's code
 import json, os, platform, resource, statistics, time
 from contextlib import nullcontext
@@ -299,8 +299,7 @@ def sota_train(
     out:str='sota_train.json', # Summary JSON (or a folder for it); each run also writes <out stem>_seed<N>.json and .pkl
 ) -> dict:
     "Train an xresnet from scratch and write per-run records, exported learners and a summary next to `out`."
-    settings = dict(locals())
-    return train_runs(settings, prepare(settings))
+    return train_runs(settings := dict(locals()), prepare(settings))
 
 def prepare(settings:dict) -> Path:
     "Check every setting of `sota_train` and find its data, before any training: the path of the summary JSON."
@@ -346,8 +345,6 @@ def command_line(name:str, settings:dict, func) -> str:
 
 def main(argv=None):
     "The `sota-train` command: `sota_train` with its options on the command line; bad input ends in one line (status 2)."
-    settings = parse_command(sota_train, 'sota-train', argv)
-    with command_errors('sota-train'): out = prepare(settings)
-    return train_runs(settings, out)
+    return run_command('sota-train', sota_train, prepare, train_runs, argv)
 
 if run_as_script(globals()): main()
