@@ -220,7 +220,8 @@ class EpochLog(Callback):
 def versions() -> dict:
     "Versions of the libraries a result depends on."
     return {'fastai_sota': fastai_sota.__version__, 'fastai': fastai.__version__, 'fastcore': fastcore.__version__,
-            'torch': torch.__version__, 'numpy': np.__version__, 'python': platform.python_version()}
+            'torch': torch.__version__, 'numpy': np.__version__, 'python': platform.python_version(),
+            'torch_threads': torch.get_num_threads()}  # CPU results depend on it: float sums in another order
 
 def _peak_memory() -> dict:
     res = {'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # kB on Linux
