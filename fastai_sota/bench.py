@@ -10,6 +10,7 @@ from .checks import quiet_if_command, check_choice, check_int, run_command, run_
 quiet_if_command()  # before fastai's imports
 import json, time
 from pathlib import Path
+import torch
 from fastai.metrics import accuracy
 from .train import fit_run, tta_preds, versions, summarize, TTAS
 
@@ -102,7 +103,7 @@ def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:
     path = Path(out)/f'bench_{tier}.json'
     res = json.loads(path.read_text()) if path.exists() else {}
     if res.get('settings', settings) != settings: res = {}  # other settings: start again
-    res.update(command=command or f'sota-bench --tier {tier} --seeds {len(seeds)}', settings=settings, versions=versions(),
+    res.update(command=command or f'OMP_NUM_THREADS={torch.get_num_threads()} sota-bench --tier {tier} --seeds {len(seeds)}', settings=settings, versions=versions(),
                reference=ref)
     runs = res.setdefault('runs', {})
     for e in budgets(settings):
@@ -221,7 +222,7 @@ def prepare_bench(args:dict) -> dict:
         except ValueError: raise ValueError(f"`epochs` must be whole numbers separated by commas, got {args['epochs']!r}") from None
         for x in e: check_int('epochs', x, 1)
         overrides['epochs'] = e[0] if len(e) == 1 else e
-    command = ' '.join(['sota-bench', '--tier', args['tier'], '--seeds', str(args['seeds'])] +
+    command = ' '.join([f'OMP_NUM_THREADS={torch.get_num_threads()}', 'sota-bench', '--tier', args['tier'], '--seeds', str(args['seeds'])] +
                        [f'--{k} {args[k]}' for k in ('subset', 'epochs') if args[k] is not None])
     return dict(tier=args['tier'], seeds=tuple(range(args['seeds'])), only=only, out=args['out'], command=command, **overrides)
 

@@ -338,11 +338,11 @@ def train_runs(settings:dict, out:Path) -> dict:
     return res
 
 def command_line(name:str, settings:dict, func) -> str:
-    "The command that reproduces `settings` of `func`: its name and every option that differs from the default."
+    "The command that reproduces `settings` of `func`: the thread count, its name and every option that differs from the default."
     defaults = {k: p.default for k, p in inspect.signature(func).parameters.items()}
     opts = [f"--{k.replace('_', '-')}" + ('' if v is True else f' {v}') for k, v in settings.items()
             if k in defaults and v != defaults[k] and v is not False]
-    return ' '.join([name, *opts])
+    return ' '.join([f'OMP_NUM_THREADS={torch.get_num_threads()}', name, *opts])  # CPU results depend on the thread count
 
 def main(argv=None):
     "The `sota-train` command: `sota_train` with its options on the command line; bad input ends in one line (status 2)."
