@@ -11,9 +11,9 @@ __all__ = ['REPLACED', 'FastaiMixUp', 'FastaiCutMix', 'FastaiLabelSmoothingCross
 from fastai.vision.all import *
 import fastai.vision.all as _fastai_vision_all
 import fastai.callback.mixup as _fastai_mixup, fastai.losses as _fastai_losses
-from fastai_sota.checks import (
+from .checks import (
     COMMANDS, check_number, check_int, check_choice, quiet_if_command, run_as_script, command_errors,
-    parse_command)
+    run_command, parse_command)
 from .data import (
     FMNIST_CLASSES, FMNIST_FILES, FMNIST_URL, FMNIST_ENV, DEBIAN_FMNIST_PKG, IMAGENETTE_SIZES, read_idx,
     write_idx, read_fashion_mnist, write_image_folder, fashion_mnist, representative_subset, sample_path,

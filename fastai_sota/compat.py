@@ -9,7 +9,6 @@ from __future__ import annotations
 import torch, torch.nn as nn
 import fastai
 from packaging.version import Version
-from fastai.torch_core import rank_distrib, num_distrib
 from fastai.distributed import DistributedDL, DistributedTrainer
 from fastai.callback.fp16 import MixedPrecision, AMPMode
 from torch.amp import GradScaler, autocast

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np, torch
 from PIL import Image
 from fastcore.foundation import L
+from fastcore.basics import ifnone
 from fastai.data.external import URLs, untar_data, fastai_path
-from fastai.data.transforms import parent_label, get_image_files, Normalize
+from fastai.data.transforms import parent_label, Normalize
 from fastai.data.core import DataLoaders, TfmdDL
 from fastprogress.fastprogress import progress_bar
 from fastdownload import download_url
@@ -133,7 +134,7 @@ def write_image_folder(splits:dict, dest, classes=FMNIST_CLASSES) -> Path:
 # %% ../nbs/00_data.ipynb #0015
 def fashion_mnist(dest=None, src=None) -> Path:
     "The real Fashion-MNIST (60k train / 10k valid PNGs) as a fastai image folder, built once and cached."
-    dest = Path(dest) if dest is not None else fastai_path('data')/'fashion_mnist'
+    dest = Path(ifnone(dest, fastai_path('data')/'fashion_mnist'))
     if _is_complete(dest): return dest
     if dest.exists() and any(p.name not in FMNIST_FILES and not p.name.startswith('.') for p in dest.iterdir()):
         raise FileExistsError(f"{dest} exists, is not a finished Fashion-MNIST folder, and holds other files: pass another `dest`")

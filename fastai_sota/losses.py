@@ -6,10 +6,8 @@ Docs: https://fastai-sota.github.io/fastai_sota/losses.html.md"""
 
 # %% ../nbs/01_losses.ipynb #0001
 from __future__ import annotations
-import math
 import torch, torch.nn.functional as F
 from torch import nn, Tensor
-from fastcore.basics import store_attr
 from fastai.losses import BaseLoss
 from .checks import check_number
 
@@ -177,7 +175,6 @@ def expected_calibration_error(probs:Tensor, targs:Tensor, n_bins:int=15) -> flo
     conf, pred = probs.float().max(1)
     correct = (pred == targs).float()
     bins = torch.clamp((conf * n_bins).ceil().long() - 1, 0, n_bins - 1)
-    n = torch.bincount(bins, minlength=n_bins).float()
     gap = (torch.bincount(bins, conf, n_bins) - torch.bincount(bins, correct, n_bins)).abs()
     return (gap.sum() / len(conf)).item() if len(conf) else 0.
 

@@ -10,7 +10,7 @@ import math, random
 import torch, torch.nn.functional as F
 from torch import nn, Tensor
 from torch.distributions.beta import Beta
-from fastcore.basics import store_attr, patch
+from fastcore.basics import patch
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.layers import NoneReduce

@@ -6,7 +6,7 @@ Docs: https://fastai-sota.github.io/fastai_sota/progressive.html.md"""
 
 # %% ../nbs/05_progressive.ipynb #0001
 from __future__ import annotations
-import math, functools, random
+import functools, random
 from contextlib import contextmanager
 import numpy as np
 import torch, torch.nn.functional as F
@@ -130,7 +130,7 @@ class ProgressiveResize(Callback):
         with preserved_rng(), torch.no_grad():
             x = self.learn.dls.valid.one_batch()[0][:1]
         if not isinstance(x, Tensor) or x.ndim != 4: return  # `before_batch` says what is wrong with non-image batches
-        h, w, final = *x.shape[-2:], min(x.shape[-2:])
+        final = min(x.shape[-2:])
         s0, st = _start_size(self.start, final), _step(_start_size(self.start, final), final, self.step)
         model, was_training = self.learn.model, self.learn.model.training
         model.eval()

@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np, torch, fastai, fastcore
 from PIL import Image
 import inspect
-from fastcore.basics import store_attr
+from fastcore.basics import store_attr, ifnone
 from fastcore.meta import delegates
-from fastcore.script import anno_parser
 from fastai.torch_core import set_seed
 from fastai.data.block import DataBlock, CategoryBlock
 from fastai.data.transforms import get_image_files, parent_label, GrandparentSplitter, Normalize
@@ -175,7 +174,7 @@ def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed
                    loss_func=loss_func)
     mix_cb = mix_callback(mix, alpha)
     prog_cb = None if progressive is None else ProgressiveResize(start=progressive, scale_reg=scale_reg,
-                                                                 scale_aug=scale_reg if scale_aug is None else scale_aug)
+                                                                 scale_aug=ifnone(scale_aug, scale_reg))
     if seed is not None: set_seed(seed, reproducible=True)
     dls = image_folder_dls(resolve_data(data, size), size=size, bs=bs, norm=norm, subset=subset, seed=seed,
                            item_tfms=item_tfms, batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset)

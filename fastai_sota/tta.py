@@ -11,7 +11,7 @@ from contextlib import nullcontext
 import torch, torch.nn.functional as F
 from torch import Tensor
 from PIL import Image
-from fastcore.basics import patch, store_attr, noop, getcallable
+from fastcore.basics import patch, store_attr, noop, getcallable, ifnone
 from fasttransform.transform import Transform, Pipeline
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
@@ -165,15 +165,15 @@ def tta(self:Learner,
 ):
     "Predictions on `ds_idx`/`dl` with test-time augmentation: fastai's (`n` augmented passes, `one_pass`) or corner crops."
     _check_tta_args(n, beta, use_max, use_corners, crop_pct, flip, one_pass)
-    n = 4 if n is None else n
+    n = ifnone(n, 4)
     if use_corners:
-        c = CROP_PCT if crop_pct is None else crop_pct
+        c = ifnone(crop_pct, CROP_PCT)
         dl, it, bt = _views_dl(self, ds_idx, dl, item_tfms, batch_tfms, lambda it: corner_pipeline(it, [], c)[0],
                                lambda bt: corner_pipeline([], bt, c)[1])
         plain = lambda b: (plain_view(b[0], view_size(*b[0].shape[-2:], c)), *b[1:])
         return _predict(self, dl, MultiViewPreds(plain, lambda b: multi_views(b[0], c, flip), beta, use_max))
     if one_pass:
-        dl0 = dl if dl is not None else self.dls[ds_idx]
+        dl0 = ifnone(dl, self.dls[ds_idx])
         pipes = one_pass_pipelines(list(dl0.after_item.fs) + list(item_tfms or []), list(dl0.after_batch.fs) + list(batch_tfms or []))
         if pipes is None:
             warnings.warn("one_pass=True: an item transform is random and has no batch equivalent; using fastai's TTA (n passes)")

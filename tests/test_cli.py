@@ -1,7 +1,6 @@
 "The `sota-train` command as a user runs it."
-import json, os, subprocess, sys
+import json, subprocess, sys
 import pytest
-from pathlib import Path
 
 def run(*args, cwd=None):
     return subprocess.run([sys.executable, '-m', 'fastai_sota.train', *args], capture_output=True, text=True, cwd=cwd, timeout=600)

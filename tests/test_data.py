@@ -1,6 +1,5 @@
 "Cross-module and system tests of `fastai_sota.data`: the real Fashion-MNIST build, Imagenette over a loopback server."
-import functools, http.server, io, os, shutil, tarfile, threading
-from pathlib import Path
+import functools, http.server, io, shutil, tarfile, threading
 
 import numpy as np, pytest
 from PIL import Image
@@ -76,7 +75,6 @@ def test_subset_within_one_of_exact_share_random_cases():
 def imagenette_server(tmp_path):
     "A loopback HTTP server holding a small archive in Imagenette's layout."
     root = tmp_path/'www'; root.mkdir()
-    buf = io.BytesIO()
     with tarfile.open(root/'imagenette2-160.tgz', 'w:gz') as tar:
         for split in ('train', 'val'):
             for cls in ('n01440764', 'n02102040'):

@@ -1,6 +1,5 @@
 "Two processes under torchrun (gloo on CPU) through fastai's own `learn.distrib_ctx()`, checked against one process."
 import json, os, subprocess, sys
-import torch
 from fastai.learner import load_learner
 from fastai_sota.train import sota_learner
 

@@ -6,7 +6,7 @@ from fastai.callback.core import Callback
 from fastai.losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat
 import fastai.callback.schedule
 from fastai_sota.losses import LabelSmoothingCrossEntropy
-from fastai_sota.mix import MixUp, CutMix, CutMixUp, FMix, ResizeMix, ManifoldMixup, MixCallback
+from fastai_sota.mix import MixUp, CutMix, CutMixUp, FMix, ResizeMix, ManifoldMixup
 from fastai_sota.train import sota_learner
 import fastai_sota.tta  # patches Learner.tta
 from conftest import small_learner, hooks

@@ -1,5 +1,5 @@
 "TTA in a real Learner: crop geometry on known images, decode counts, one pass vs fastai's passes, fallbacks, test dl, load_learner."
-import importlib, warnings
+import importlib
 import numpy as np, pytest, torch
 from torch import nn
 from PIL import Image
@@ -13,7 +13,7 @@ from fastai.vision.core import TensorImage
 import fastai.callback.schedule
 import fastai_sota.tta
 from fastai_sota.train import sota_learner, image_folder_dls
-from fastai_sota.tta import _fastai_tta, FIVE_CROPS
+from fastai_sota.tta import _fastai_tta
 
 @pytest.fixture(scope='module')
 def learn(tmp_path_factory):

@@ -4,7 +4,7 @@ Each cell is 'ok' (a fit, or predictions, ran and left the learner clean) or a r
 allowed is `ProgressiveResize` on a model with a fixed input size (the ViT). With `FASTAI_SOTA_ZOO_TABLE=path` the test
 writes the table it measured to `path` (JSON), which the docs show: `FASTAI_SOTA_ZOO_TABLE=results/model_zoo.json pytest tests/test_zoo.py`.
 """
-import json, os, time
+import json, os
 from functools import partial
 import pytest, torch
 from torch import nn
@@ -73,7 +73,6 @@ def test_model_zoo(dls, model):
     learn = MODELS[model](dls)
     row = TABLE[model] = {}
     for col in COLUMNS:
-        t = time.perf_counter()
         row[col] = run_cell(learn, col)
         expected = REFUSALS.get((model, col))
         if expected is None: assert row[col].startswith('ok'), (model, col, row[col])
