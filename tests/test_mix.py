@@ -155,3 +155,24 @@ def test_non_image_input_rejected():
     x = torch.rand(6, 10)
     for cb in (CutMix(), FMix(), ResizeMix(), CutMixUp()):
         with pytest.raises(ValueError, match=r'\(B, C, H, W\)'): cb.mix_x(x, torch.arange(6))
+
+def test_manifold_modules_under_ddp_names(tmp_path):
+    "Under DistributedDataParallel, names gain a `module.` prefix: the default rule and named modules still find the same layers."
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+    from fastai_sota.mix import default_mix_modules
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path}/pg', rank=0, world_size=1)
+    try:
+        l = small_learner(subset=40, bs=20, valid=20)
+        model = l.model
+        ddp = DistributedDataParallel(model)
+        assert default_mix_modules(ddp) == default_mix_modules(model) == [model[4], model[5], model[6]]
+        for names in (['4', '6'], ['module.4', 'module.6']):
+            cb = ManifoldMixup(modules=names, include_input=False)
+            l.model = ddp; cb.learn = l
+            cb.before_fit()
+            assert cb._mods == [model[4], model[6]], names
+        l.model = model
+        l.fit(1, 1e-3, cbs=ManifoldMixup(modules=['module.5']))  # a DDP-style name on a plain model trains too
+        assert hooks(l.model) == 0
+    finally: dist.destroy_process_group()
