@@ -15,9 +15,9 @@ from fastai.metrics import accuracy
 from .train import fit_run, tta_preds, versions, summarize, TTAS
 
 # %% auto #0
-__all__ = ['REFERENCE', 'MIX_NAMES', 'GRID', 'PROGRESSIVE', 'CROSSOVER', 'TIERS', 'grid_rows', 'budgets', 'run_key', 'run_grid',
-           'summarize_grid', 'helps_from', 'grid_table', 'grid_chart', 'sota_bench', 'prepare_bench', 'run_bench',
-           'main']
+__all__ = ['REFERENCE', 'MIX_NAMES', 'GRID', 'PROGRESSIVE', 'TTA_CHOICES', 'CROSSOVER', 'TIERS', 'grid_rows', 'budgets',
+           'run_key', 'run_grid', 'summarize_grid', 'helps_from', 'grid_table', 'grid_chart', 'sota_bench',
+           'prepare_bench', 'run_bench', 'main']
 
 # %% ../nbs/08_bench.ipynb #0005
 REFERENCE = 'exact normalization'
@@ -38,6 +38,8 @@ PROGRESSIVE = {  # fixed 64 px against progressive resizing from 32 px (`Progres
     'progressive + MixUp, size-linked α and augmentation': dict(progressive=0.5, mix='mixup', scale_reg=True),
     **{f'progressive 32→64 px, {e} epochs': dict(progressive=0.5, epochs=e) for e in (6, 7, 8)},
 }
+TTA_CHOICES = TTAS[1:] + tuple(f'{t} {o}' for t in ('corners', 'corners_flip')
+                               for o in ('crop_pct=0.9', 'crop_pct=0.93', 'beta=0.5', 'crop_pct=0.93 beta=0.5')) + ('fastai beta=0.5',)
 CROSSOVER = {
     'no mix': dict(),
     **{m: dict(mix=m) for m in MIX_NAMES},
@@ -55,6 +57,7 @@ TIERS = {
     'smoke': _tier(GRID, REFERENCE, TTAS[1:], **_SAMPLE, subset=200, epochs=1),
     'crossover': _tier(CROSSOVER, 'no mix', (), **_FMNIST, subset=1000, epochs=(10, 40, 120), valid_subset=300),
     'crossover_smoke': _tier(CROSSOVER, 'no mix', (), **_SAMPLE, subset=100, epochs=(1, 2), valid_subset=50),
+    'tta_choice': _tier({REFERENCE: dict()}, REFERENCE, TTA_CHOICES, **_FMNIST, subset=5000, epochs=5, holdout=3000),
     'progressive': _tier(PROGRESSIVE, 'fixed 64 px', (), **_FMNIST, subset=2000, size=64, epochs=5, valid_subset=500),
 }
 
@@ -89,9 +92,10 @@ def _eval_ttas(learn, ref, epochs, settings, ttas, runs, seed):
     t = time.perf_counter()
     with learn.no_bar(): learn.get_preds(dl=full)
     runs[run_key(ref, epochs, settings)][str(seed)]['predict_time_s'] = time.perf_counter() - t  # the plain prediction, for the TTA times
-    for tta in ttas:
+    for tta in ttas:  # a name of `TTAS`, with `learn.tta` options after it: 'corners_flip crop_pct=0.93 beta=0.5'
+        name, *opts = tta.split()
         t = time.perf_counter()
-        with learn.no_bar(): acc = accuracy(*tta_preds(learn, tta, dl=full)).item()
+        with learn.no_bar(): acc = accuracy(*tta_preds(learn, name, full, **{k: float(v) for k, v in (o.split('=') for o in opts)})).item()
         runs.setdefault(run_key(f'{ref} + TTA {tta}', epochs, settings), {})[str(seed)] = dict(
             row=f'{ref} + TTA {tta}', epochs=epochs, accuracy=acc, tta_time_s=time.perf_counter() - t)
 

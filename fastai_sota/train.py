@@ -20,7 +20,7 @@ from fastcore.basics import store_attr, ifnone
 from fastcore.meta import delegates
 from fastai.torch_core import set_seed
 from fastai.data.block import DataBlock, CategoryBlock
-from fastai.data.transforms import get_image_files, parent_label, GrandparentSplitter, Normalize
+from fastai.data.transforms import get_image_files, parent_label, GrandparentSplitter, FuncSplitter, Normalize
 from fastai.vision.data import ImageBlock
 from fastai.vision.core import PILImage, PILImageBW
 from fastai.vision.augment import Resize, RandomResizedCrop, FlipItem, aug_transforms
@@ -78,7 +78,8 @@ def _folder_info(path):
     return valid, Image.open(first)
 
 def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:int=None, seed:int=None,
-                     item_tfms=None, batch_tfms=None, aug:str='none', valid_subset:int=None, num_workers:int=0):
+                     item_tfms=None, batch_tfms=None, aug:str='none', valid_subset:int=None, holdout:int=None,
+                     num_workers:int=0):
     "fastai `DataLoaders` for an image folder (`train/` and `valid/` or `val/`), normalized as `norm` says."
     check_choice('norm', norm, NORMS); check_choice('aug', aug, AUGS); check_int('bs', bs, 1)
     valid, img = _folder_info(path)
@@ -88,12 +89,16 @@ def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:in
         if native > 1.25 * size: item_tfms = [RandomResizedCrop(size, min_scale=0.35), FlipItem(0.5)]
         else: item_tfms = [Resize(size)] if img.size != (size, size) else []
     if AUGS[aug] is not None: batch_tfms = list(batch_tfms or []) + aug_transforms(size=size, **AUGS[aug])
-    splitter = GrandparentSplitter(train_name='train', valid_name=valid)
+    held = set()  # with `holdout`: the training images set aside to validate on
+    splitter = GrandparentSplitter(train_name='train', valid_name=valid) if holdout is None else FuncSplitter(lambda o: o in held)
     def get_items(p):
         items = get_image_files(p, folders=['train', valid])
-        if subset is None: return items
+        if subset is None and holdout is None: return items
         train = [o for o in items if o.parent.parent.name == 'train']
-        return representative_subset(train, n=subset, seed=seed) + [o for o in items if o.parent.parent.name == valid]
+        if holdout is None: return representative_subset(train, n=subset, seed=seed) + [o for o in items if o.parent.parent.name == valid]
+        held.update(representative_subset(train, n=holdout, seed=0))  # the same split whatever the seed
+        rest = [o for o in train if o not in held]
+        return (rest if subset is None else representative_subset(rest, n=subset, seed=seed)) + sorted(held)
     dblock = DataBlock((ImageBlock(PILImageBW if img.mode in ('L', '1', 'I;16') else PILImage), CategoryBlock),
                        get_items=get_items, splitter=splitter, get_y=parent_label, item_tfms=item_tfms,
                        batch_tfms=list(batch_tfms or []) + ([Normalize()] if norm == 'batch' else []))
@@ -117,12 +122,12 @@ def mix_callback(mix:str='none', alpha:float=None):
     if cls is None or cls is ResizeMix: raise ValueError(f"`alpha` does not apply to mix={mix!r}")
     return cls(mixup_alpha=alpha, cutmix_alpha=alpha) if cls is CutMixUp else cls(alpha=alpha)
 
-def tta_preds(learn:Learner, tta:str='none', dl=None):
-    "Predictions `(preds, targs)` of `learn` with the test-time augmentation named `tta` (one of `TTAS`)."
+def tta_preds(learn:Learner, tta:str='none', dl=None, **kwargs):
+    "Predictions `(preds, targs)` of `learn` with the test-time augmentation named `tta` (one of `TTAS`), and `learn.tta`'s `kwargs`."
     check_choice('tta', tta, TTAS)
     if tta == 'none': return learn.get_preds(dl=dl)
-    if tta.startswith('fastai'): return learn.tta(dl=dl, one_pass=tta == 'fastai_one_pass')
-    return learn.tta(dl=dl, use_corners=True, flip=tta == 'corners_flip')
+    if tta.startswith('fastai'): return learn.tta(dl=dl, one_pass=tta == 'fastai_one_pass', **kwargs)
+    return learn.tta(dl=dl, use_corners=True, flip=tta == 'corners_flip', **kwargs)
 
 # %% ../nbs/06_train.ipynb #0015
 OPTS = {'adam': Adam, 'sgd': partial(SGD, mom=0.9), 'radam': RAdam, 'lamb': Lamb, 'ranger': ranger}
@@ -133,7 +138,7 @@ def _opt_int(name, lo=1): return lambda v: v is None or check_int(name, v, lo)
 _CHECKS = {  # setting: its check (each raises a ValueError or TypeError naming the setting and what is allowed)
     'data': lambda v: v in DATASETS or Path(v).is_dir() or check_choice('data', v, DATASETS + ('an existing folder',)),
     'size': _opt_int('size'), 'bs': lambda v: check_int('bs', v, 1), 'subset': _opt_int('subset'),
-    'valid_subset': _opt_int('valid_subset'), 'seed': _opt_int('seed', 0), 'runs': lambda v: check_int('runs', v, 1),
+    'valid_subset': _opt_int('valid_subset'), 'holdout': _opt_int('holdout'), 'seed': _opt_int('seed', 0), 'runs': lambda v: check_int('runs', v, 1),
     'epochs': lambda v: check_int('epochs', v, 1), 'lr': lambda v: check_number('lr', v, 0, lo_open=True),
     'arch': lambda v: _arch(v), 'norm': lambda v: check_choice('norm', v, NORMS), 'aug': lambda v: check_choice('aug', v, AUGS),
     'mix': lambda v: check_choice('mix', v, MIXES), 'ls': lambda v: check_number('ls', v, 0, 1, hi_open=True),
@@ -164,12 +169,13 @@ def _arch(arch):
 
 @delegates(Learner, but=['dls', 'model', 'opt_func'])
 def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed:int=None, norm:str='exact',
-                 subset:int=None, item_tfms=None, batch_tfms=None, aug:str='none', valid_subset:int=None, mix:str='none', alpha:float=None,
+                 subset:int=None, item_tfms=None, batch_tfms=None, aug:str='none', valid_subset:int=None, holdout:int=None,
+                 mix:str='none', alpha:float=None,
                  ls:float=0., progressive=None, scale_reg:bool=False, scale_aug:bool=None, opt:str='adam', wd:float=None,
                  precision:str='fp32', channels_last:bool=False, loss_func=None, metrics=accuracy, cbs=None,
                  **kwargs) -> Learner:
     "A fastai `Learner` training an xresnet from scratch on `data` (see `resolve_data`), seeded when `seed` is given."
-    check_settings(data=data, size=size, bs=bs, arch=arch, seed=seed, norm=norm, subset=subset, aug=aug, valid_subset=valid_subset,
+    check_settings(data=data, size=size, bs=bs, arch=arch, seed=seed, norm=norm, subset=subset, aug=aug, valid_subset=valid_subset, holdout=holdout,
                    mix=mix, alpha=alpha, ls=ls, progressive=progressive, scale_reg=scale_reg or bool(scale_aug), opt=opt, wd=wd, precision=precision,
                    loss_func=loss_func)
     mix_cb = mix_callback(mix, alpha)
@@ -177,7 +183,7 @@ def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed
                                                                  scale_aug=ifnone(scale_aug, scale_reg))
     if seed is not None: set_seed(seed, reproducible=True)
     dls = image_folder_dls(resolve_data(data, size), size=size, bs=bs, norm=norm, subset=subset, seed=seed,
-                           item_tfms=item_tfms, batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset)
+                           item_tfms=item_tfms, batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset, holdout=holdout)
     model = _arch(arch)(n_out=dls.c, c_in=dls.one_batch()[0].shape[1])
     if seed is not None: set_seed(seed, reproducible=True)  # same weights and shuffling whatever the data pipeline drew
     kwargs.setdefault('path', '.')  # models are saved under the working directory, never inside the data (or the package)
