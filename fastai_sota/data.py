@@ -14,6 +14,7 @@ import numpy as np, torch
 from PIL import Image
 from fastcore.foundation import L
 from fastcore.basics import ifnone
+from .checks import check_int, check_number, check_choice
 from fastai.data.external import URLs, untar_data, fastai_path
 from fastai.data.transforms import parent_label, Normalize
 from fastai.data.core import DataLoaders, TfmdDL
@@ -162,10 +163,9 @@ def representative_subset(items, label_func=parent_label, n:int=None, pct:float=
     if (n is None) == (pct is None): raise ValueError("Give exactly one of `n` (a count) or `pct` (a fraction in (0, 1])")
     if not items: raise ValueError("`items` is empty")
     if n is not None:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)): raise TypeError(f"`n` must be an int, got {type(n).__name__}")
-        if not 1 <= n <= len(items): raise ValueError(f"`n` must be in [1, {len(items)}] (the number of items), got {n}")
+        n = check_int('n', int(n) if isinstance(n, np.integer) else n, 1, len(items))  # at most the number of items
     else:
-        if not 0 < pct <= 1: raise ValueError(f"`pct` must be in (0, 1], got {pct}")
+        check_number('pct', pct, 0, 1, lo_open=True)
         n = max(1, round(pct * len(items)))
     labels = [label_func(o) for o in items]
     classes = sorted(set(labels), key=str)
@@ -188,7 +188,7 @@ IMAGENETTE_SIZES = (160, 320, None)
 
 def imagenette_url(size=160, woof=False) -> str:
     "The fastai URL of Imagenette (or Imagewoof if `woof`) at `size` (160, 320, or `None` for full size)."
-    if size not in IMAGENETTE_SIZES: raise ValueError(f"`size` must be one of {IMAGENETTE_SIZES}, got {size!r}")
+    check_choice('size', size, IMAGENETTE_SIZES)
     name = ('IMAGEWOOF' if woof else 'IMAGENETTE') + ('' if size is None else f'_{size}')
     return getattr(URLs, name)
 
@@ -220,8 +220,7 @@ class _ValidMode:
 
 def dataset_stats(dl, n_batches:int=None, show_progress:bool=True):
     "Exact per-channel `(mean, std)` (float64) over every item of `dl` (fastai `DataLoaders`, a fastai or PyTorch loader, or batches)."
-    if n_batches is not None and (isinstance(n_batches, bool) or not isinstance(n_batches, int) or n_batches < 1):
-        raise ValueError(f"`n_batches` must be a positive int or None, got {n_batches!r}")
+    if n_batches is not None: check_int('n_batches', n_batches, 1)
     dl = every_item_once(dl)
     total = n_batches if n_batches is not None else (len(dl) if hasattr(dl, '__len__') else None)
     cnt, mean, m2 = 0, None, None
