@@ -205,7 +205,7 @@ def grid_chart(res:dict, dest=None, ax=None):
 
 # %% ../nbs/08_bench.ipynb #0011
 def sota_bench(
-    tier:str='cpu', # Grid: cpu (~1 hour on 2 cores), gpu (full data, xresnet50, 20 epochs), crossover (budgets), smoke, crossover_smoke
+    tier:str='cpu', # cpu (~1 hour on 2 cores), gpu (full data, 20 epochs), crossover (10-120 epochs), progressive, tta_choice, smoke, crossover_smoke
     seeds:int=3, # Number of seeds (0, 1, ...)
     only:str=None, # Comma-separated rows to run (default: all); the reference always runs
     out:str='results', # Folder for bench_<tier>.json, .md and .png
