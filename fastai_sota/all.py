@@ -34,7 +34,7 @@ from .progressive import (
 from .train import (
     DATASETS, NORMS, AUGS, MIXES, TTAS, OPTS, PRECISIONS, SCHEDS, imagenette_archive_size, resolve_data,
     image_folder_dls, mix_callback, tta_preds, check_settings, sota_learner, EpochLog, versions, fit_run,
-    summarize, sota_train, prepare, train_runs, command_line)
+    summarize, write_json, sota_train, prepare, train_runs, command_line)
 from .compat import (
     PATCHED_FASTAI, PATCHES, needs_patches, broadcast_idxs, apply_patches)
 from .bench import (

@@ -12,7 +12,7 @@ import json, time
 from pathlib import Path
 import torch
 from fastai.metrics import accuracy
-from .train import fit_run, tta_preds, versions, summarize, TTAS
+from .train import fit_run, tta_preds, versions, summarize, write_json, TTAS
 
 # %% auto #0
 __all__ = ['REFERENCE', 'MIX_NAMES', 'GRID', 'PROGRESSIVE', 'TTA_CHOICES', 'CROSSOVER', 'TIERS', 'grid_rows', 'budgets',
@@ -119,10 +119,9 @@ def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:
                 r = runs.setdefault(run_key(row, e, settings), {})[str(seed)] = _run_record(row, change.get('epochs', e), learn, rec)
                 if row == ref: _eval_ttas(learn, ref, e, settings, missing, runs, seed)
                 print(f"{run_key(row, e, settings)} seed {seed}: accuracy {r['accuracy']:.4f} ({r['train_time_s']:.0f} s)", flush=True)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps(res, indent=2))
+                write_json(path, res)
     res['summary'] = summarize_grid(runs, ref, len(budgets(settings)) > 1)
-    path.write_text(json.dumps(res, indent=2))
+    write_json(path, res)
     return res
 
 def summarize_grid(runs:dict, reference:str=REFERENCE, by_budget:bool=False) -> dict:

@@ -45,8 +45,8 @@ import fastai_sota.compat  # lets `distrib_ctx` and bf16 run on CPUs too
 # %% auto #0
 __all__ = ['DATASETS', 'NORMS', 'AUGS', 'MIXES', 'TTAS', 'OPTS', 'PRECISIONS', 'SCHEDS', 'imagenette_archive_size',
            'resolve_data', 'image_folder_dls', 'mix_callback', 'tta_preds', 'check_settings', 'sota_learner',
-           'EpochLog', 'versions', 'fit_run', 'summarize', 'sota_train', 'prepare', 'train_runs', 'command_line',
-           'main']
+           'EpochLog', 'versions', 'fit_run', 'summarize', 'write_json', 'sota_train', 'prepare', 'train_runs',
+           'command_line', 'main']
 
 # %% ../nbs/06_train.ipynb #0006
 DATASETS = ('sample', 'fashion_mnist', 'imagenette', 'imagewoof')
@@ -273,9 +273,12 @@ def summarize(records:list) -> dict:
     return res
 
 # %% ../nbs/06_train.ipynb #0024
-def _write_json(path, obj):
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(obj, indent=2))
+def write_json(path, obj):
+    "Write `obj` as JSON to `path` atomically: a run killed while writing leaves the previous file, never half of one."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + '.tmp')
+    tmp.write_text(json.dumps(obj, indent=2))
+    os.replace(tmp, path)
 
 def sota_train(
     data:str='sample', # 'sample' (embedded), 'fashion_mnist', 'imagenette', 'imagewoof', or an image folder path
@@ -330,7 +333,7 @@ def train_runs(settings:dict, out:Path) -> dict:
         learn, r = fit_run(seed=seed, ckpt=f'{name}_ckpt', resume=s['resume'], **learner_kw)
         results.append(r)
         if not lead: continue
-        _write_json(f'{name}.json', dict(settings=s, versions=versions(), run=r))
+        write_json(f'{name}.json', dict(settings=s, versions=versions(), run=r))
         learn.export(Path(f'{name}.pkl').absolute())
         print(f"run {i + 1}/{s['runs']} (seed {seed}): accuracy {r['final']['accuracy']:.4f}"
               + (f", with {s['tta']} TTA {r['final']['accuracy_tta']:.4f}" if s['tta'] != 'none' else ''))
@@ -338,7 +341,7 @@ def train_runs(settings:dict, out:Path) -> dict:
     res = dict(command=command_line('sota-train', settings, sota_train), settings=s, versions=versions(), runs=results,
                summary=summary, wall_time_s=time.perf_counter() - start)
     if lead:
-        _write_json(out, res)
+        write_json(out, res)
         print(f"final accuracy: {summary['accuracy']:.4f} ± {summary['accuracy_std']:.4f} over {s['runs']} run(s); results in {out}")
     return res
 
