@@ -85,7 +85,7 @@ def probe_learner(path, item_tfms, batch_tfms=None, bs=4):
 def test_corner_views_are_windows_of_the_larger_decode(tmp_path, item):
     learn = probe_learner(image_folder(tmp_path), [item])
     learn.model.seen = []
-    preds, _ = learn.tta(use_corners=True, flip=True, beta=0.25)
+    preds, _ = learn.tta(use_corners=True, flip=True, beta=0.25, crop_pct=0.875)
     plain, *views = learn.model.seen  # one batch of 4: the plain view, then the 10 views
     assert len(views) == 10 and all(v.shape == (4, 3, 48, 48) for v in [plain, *views])
     items = learn.dls.valid_ds.items
