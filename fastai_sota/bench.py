@@ -38,8 +38,8 @@ PROGRESSIVE = {  # fixed 64 px against progressive resizing from 32 px (`Progres
     'progressive + MixUp, size-linked α and augmentation': dict(progressive=0.5, mix='mixup', scale_reg=True),
     **{f'progressive 32→64 px, {e} epochs': dict(progressive=0.5, epochs=e) for e in (6, 7, 8)},
 }
-TTA_CHOICES = TTAS[1:] + tuple(f'{t} {o}' for t in ('corners', 'corners_flip')
-                               for o in ('crop_pct=0.9', 'crop_pct=0.93', 'beta=0.5', 'crop_pct=0.93 beta=0.5')) + ('fastai beta=0.5',)
+TTA_CHOICES = ('fastai', 'fastai_one_pass') + tuple(f'{t} {o}' for t in ('corners', 'corners_flip') for o in (
+    'crop_pct=0.875', 'crop_pct=0.9', 'crop_pct=0.93', 'crop_pct=0.875 beta=0.5', 'crop_pct=0.93 beta=0.5')) + ('fastai beta=0.5',)
 CROSSOVER = {
     'no mix': dict(),
     **{m: dict(mix=m) for m in MIX_NAMES},
