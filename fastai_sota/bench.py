@@ -52,7 +52,7 @@ def _tier(rows:dict, reference:str, ttas=(), **settings) -> dict: return dict(ro
 _FMNIST = dict(data='fashion_mnist', bs=128, lr=3e-3, arch='xresnet18', aug='flip_crop')
 _SAMPLE = _FMNIST | dict(data='sample', bs=32)
 TIERS = {
-    'cpu': _tier(GRID, REFERENCE, TTAS[1:], **_FMNIST, subset=10_000, epochs=5),
+    'cpu': _tier(GRID, REFERENCE, TTAS[1:] + ('corners beta=0',), **_FMNIST, subset=10_000, epochs=5),  # beta=0: the corner views alone
     'gpu': _tier(GRID, REFERENCE, TTAS[1:], **(_FMNIST | dict(bs=256, lr=4e-3, arch='xresnet50')), subset=None, epochs=20),
     'smoke': _tier(GRID, REFERENCE, TTAS[1:], **_SAMPLE, subset=200, epochs=1),
     'crossover': _tier(CROSSOVER, 'no mix', (), **_FMNIST, subset=1000, epochs=(10, 40, 120), valid_subset=300),
