@@ -39,7 +39,7 @@ from .compat import (
     PATCHED_FASTAI, PATCHES, needs_patches, broadcast_idxs, apply_patches)
 from .bench import (
     REFERENCE, MIX_NAMES, GRID, PROGRESSIVE, TTA_CHOICES, CROSSOVER, TIERS, grid_rows, budgets, run_key,
-    run_grid, summarize_grid, helps_from, grid_table, grid_chart, sota_bench, prepare_bench, run_bench)
+    run_grid, summarize_grid, measured, helps_from, grid_table, grid_chart, sota_bench, prepare_bench, run_bench)
 
 REPLACED = {'MixUp': 'fastai.callback.mixup.MixUp', 'CutMix': 'fastai.callback.mixup.CutMix',
             'LabelSmoothingCrossEntropy': 'fastai.losses.LabelSmoothingCrossEntropy',

@@ -16,7 +16,7 @@ from .train import fit_run, tta_preds, versions, summarize, write_json, TTAS
 
 # %% auto #0
 __all__ = ['REFERENCE', 'MIX_NAMES', 'GRID', 'PROGRESSIVE', 'TTA_CHOICES', 'CROSSOVER', 'TIERS', 'grid_rows', 'budgets',
-           'run_key', 'run_grid', 'summarize_grid', 'helps_from', 'grid_table', 'grid_chart', 'sota_bench',
+           'run_key', 'run_grid', 'summarize_grid', 'measured', 'helps_from', 'grid_table', 'grid_chart', 'sota_bench',
            'prepare_bench', 'run_bench', 'main']
 
 # %% ../nbs/08_bench.ipynb #0005
@@ -142,12 +142,15 @@ def _by_row(res) -> dict:
     for v in res['summary'].values(): out.setdefault(v['row'], {})[v['epochs']] = v
     return out
 
+def measured(res:dict, row:str) -> list:
+    "The budgets at which `row` and the reference both have several seeds (a budget with one seed so far is not measured yet)."
+    ref, mine = _by_row(res)[res['reference']], _by_row(res)[row]
+    return [e for e in sorted(mine) if e in ref and mine[e]['n'] > 1 and ref[e]['n'] > 1]
+
 def helps_from(res:dict, row:str):
     "The smallest budget from which `row` beats the reference by more than the seed std at every measured budget, or `None`."
-    ref, mine = _by_row(res)[res['reference']], _by_row(res)[row]
-    wins = [e for e in sorted(mine) if e in ref and mine[e]['n'] > 1 and
-            mine[e]['accuracy'] - ref[e]['accuracy'] > max(mine[e]['accuracy_std'], ref[e]['accuracy_std'])]
-    shared = [e for e in sorted(mine) if e in ref]
+    ref, mine, shared = _by_row(res)[res['reference']], _by_row(res)[row], measured(res, row)
+    wins = [e for e in shared if mine[e]['accuracy'] - ref[e]['accuracy'] > max(mine[e]['accuracy_std'], ref[e]['accuracy_std'])]
     return next((e for e in shared if all(x in wins for x in shared if x >= e)), None)
 
 def _describe(res) -> str:
@@ -174,7 +177,8 @@ def grid_table(res:dict) -> str:
         cells = [(f"{b[e]['accuracy']:.4f} ± {b[e]['accuracy_std']:.4f}" + ('' if row == ref else f" ({b[e]['delta_pt']:+.2f})")
                   + (f" (n={b[e]['n']})" if b[e]['n'] < n_max else '')
                   + (f"<br>ECE {b[e]['ece']:.3f}" if 'ece' in b[e] else '')) if e in b else '' for e in eps]
-        h = '' if row == ref else (f"{helps_from(res, row)} epochs" if helps_from(res, row) else f"did not help up to {max(b)} epochs")
+        done = measured(res, row) if row != ref else []
+        h = '' if not done else (f"{helps_from(res, row)} epochs" if helps_from(res, row) else f"did not help up to {done[-1]} epochs")
         lines.append(f"| {row} | " + ' | '.join(cells) + f" | {h} |")
     return '\n'.join(lines) + '\n'
 
