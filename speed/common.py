@@ -7,7 +7,8 @@ def save(out, settings:dict, rows:dict):
     "Write `rows` (name: median seconds, ...) with the command line, settings and versions to `out` (JSON)."
     if out is None: return
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(dict(command=' '.join(['python', *sys.argv]), settings=settings, versions=versions(), rows=rows), indent=2))
+    command = ' '.join([f'OMP_NUM_THREADS={versions()["torch_threads"]}', 'python', *sys.argv])  # CPU timings depend on the thread count
+    Path(out).write_text(json.dumps(dict(command=command, settings=settings, versions=versions(), rows=rows), indent=2))
 
 def interleaved(fns:dict, reps:int) -> dict:
     "Median wall time of each function of `fns`, run in turn `reps` times (the order rotating) so they share the machine's noise."
