@@ -103,7 +103,7 @@ def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:
     "Train the grid of `tier` for `seeds`; write `out/bench_<tier>.json` after every run and return the results."
     rows = grid_rows(tier, only)
     t = TIERS[tier]
-    settings, ref = t['settings'] | overrides, t['reference']
+    settings, ref = json.loads(json.dumps(t['settings'] | overrides)), t['reference']  # as the file holds them (lists, not tuples)
     path = Path(out)/f'bench_{tier}.json'
     res = json.loads(path.read_text()) if path.exists() else {}
     if res.get('settings', settings) != settings: res = {}  # other settings: start again
