@@ -16,7 +16,7 @@ from fastcore.foundation import L
 from fastcore.basics import ifnone
 from .checks import check_int, check_number, check_choice
 from fastai.data.external import URLs, untar_data, fastai_path
-from fastai.data.transforms import parent_label, Normalize
+from fastai.data.transforms import parent_label, Normalize, get_image_files
 from fastai.data.core import DataLoaders, TfmdDL
 from fastprogress.fastprogress import progress_bar
 from fastdownload import download_url
@@ -24,7 +24,7 @@ from fastdownload import download_url
 # %% auto #0
 __all__ = ['FMNIST_CLASSES', 'FMNIST_FILES', 'FMNIST_URL', 'FMNIST_ENV', 'DEBIAN_FMNIST_PKG', 'IMAGENETTE_SIZES', 'read_idx',
            'write_idx', 'read_fashion_mnist', 'write_image_folder', 'fashion_mnist', 'representative_subset',
-           'sample_path', 'imagenette_url', 'imagenette', 'every_item_once', 'dataset_stats', 'stats_dl',
+           'sample_path', 'split_items', 'imagenette_url', 'imagenette', 'every_item_once', 'dataset_stats', 'stats_dl',
            'exact_normalize']
 
 # %% ../nbs/00_data.ipynb #0006
@@ -182,6 +182,18 @@ def sample_path() -> Path:
     path = Path(str(files('fastai_sota')))/'sample'/'fashion_mnist'
     if not _is_complete(path): raise FileNotFoundError(f"The embedded sample is missing from {path}: reinstall fastai_sota")
     return path
+
+# %% ../nbs/00_data.ipynb #0025b
+def split_items(path, valid:str='valid', subset:int=None, seed:int=None, holdout:int=None) -> tuple:
+    "`(train, valid)` image files of the folder `path` (`train/` and `valid`/): a stratified `subset` of the training images, or with `holdout` that many training images as the validation set."
+    items = get_image_files(path, folders=['train', valid])
+    train = [o for o in items if o.parent.parent.name == 'train']
+    if holdout is None:
+        return (train if subset is None else list(representative_subset(train, n=subset, seed=seed))), [o for o in items if o.parent.parent.name == valid]
+    held = representative_subset(train, n=holdout, seed=0)  # the same split whatever the seed
+    hs = set(held)
+    rest = [o for o in train if o not in hs]
+    return (rest if subset is None else list(representative_subset(rest, n=subset, seed=seed))), sorted(held)
 
 # %% ../nbs/00_data.ipynb #0030
 IMAGENETTE_SIZES = (160, 320, None)

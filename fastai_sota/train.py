@@ -8,8 +8,9 @@ Docs: https://fastai-sota.github.io/fastai_sota/train.html.md"""
 from __future__ import annotations
 from .checks import quiet_if_command, check_choice, check_int, check_number, run_command, run_as_script
 quiet_if_command()  # before fastai's imports: `sota-train` prints no FutureWarning of PyTorch's about fastai's code
-import json, os, platform, resource, statistics, time
+import json, os, platform, resource, statistics, sys, time
 from contextlib import nullcontext
+import functools
 from functools import partial
 from pathlib import Path
 
@@ -35,18 +36,20 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
 import fastai.callback.schedule, fastai.callback.progress  # patch `Learner.fit_one_cycle`; epoch table
 import fastai_sota
-from .data import sample_path, fashion_mnist, imagenette, representative_subset, exact_normalize
+from .data import sample_path, fashion_mnist, imagenette, representative_subset, exact_normalize, split_items
 from .losses import LabelSmoothingCrossEntropy, expected_calibration_error
 from .mix import MixUp, CutMix, CutMixUp, ManifoldMixup, FMix, ResizeMix
 from .progressive import ProgressiveResize, check_start
+from .speedrun import array_dls, FlipShift, resnet28, WeightEMA
 import fastai_sota.tta  # patches `Learner.tta` with `use_corners`
 import fastai_sota.compat  # lets `distrib_ctx` and bf16 run on CPUs too
 
 # %% auto #0
-__all__ = ['DATASETS', 'NORMS', 'AUGS', 'MIXES', 'TTAS', 'OPTS', 'PRECISIONS', 'SCHEDS', 'imagenette_archive_size',
-           'resolve_data', 'image_folder_dls', 'mix_callback', 'tta_preds', 'check_settings', 'sota_learner',
-           'EpochLog', 'versions', 'fit_run', 'summarize', 'write_json', 'sota_train', 'prepare', 'train_runs',
-           'command_line', 'main']
+__all__ = ['DATASETS', 'NORMS', 'AUGS', 'MIXES', 'TTAS', 'OPTS', 'PRECISIONS', 'SCHEDS', 'LOADERS', 'RECIPES', 'ARCHS',
+           'imagenette_archive_size', 'resolve_data', 'aug_tfms', 'image_folder_dls', 'mix_callback', 'tta_preds',
+           'apply_recipe', 'takes_recipe', 'check_settings', 'sota_learner', 'EpochLog', 'versions', 'process_seconds',
+           'fit_run', 'summarize', 'write_json', 'sota_train', 'recipe_flags', 'prepare', 'train_runs', 'command_line',
+           'given_options', 'main']
 
 # %% ../nbs/06_train.ipynb #0006
 DATASETS = ('sample', 'fashion_mnist', 'imagenette', 'imagewoof')
@@ -67,7 +70,14 @@ def resolve_data(data='sample', size:int=None) -> Path:
 # %% ../nbs/06_train.ipynb #0009
 NORMS = ('exact', 'batch', 'none')
 
-AUGS = {'none': None, 'flip_crop': dict(min_scale=0.75, max_rotate=0, max_warp=0, max_lighting=0, max_zoom=1), 'fastai': {}}
+AUGS = {'none': None, 'flip_crop': dict(min_scale=0.75, max_rotate=0, max_warp=0, max_lighting=0, max_zoom=1), 'fastai': {},
+        'flip_shift': FlipShift}
+
+def aug_tfms(aug:str='none', size=None) -> list:
+    "The batch transforms of the augmentation named `aug` (one of `AUGS`): fastai's `aug_transforms` with its settings, or `FlipShift`."
+    check_choice('aug', aug, AUGS)
+    a = AUGS[aug]
+    return [] if a is None else aug_transforms(size=size, **a) if isinstance(a, dict) else [a()]
 
 def _folder_info(path):
     "Validation folder name, first training image and its mode."
@@ -88,20 +98,16 @@ def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:in
     if item_tfms is None:
         if native > 1.25 * size: item_tfms = [RandomResizedCrop(size, min_scale=0.35), FlipItem(0.5)]
         else: item_tfms = [Resize(size)] if img.size != (size, size) else []
-    if AUGS[aug] is not None: batch_tfms = list(batch_tfms or []) + aug_transforms(size=size, **AUGS[aug])
+    batch_tfms = list(batch_tfms or []) + aug_tfms(aug, size)
     held = set()  # with `holdout`: the training images set aside to validate on
     splitter = GrandparentSplitter(train_name='train', valid_name=valid) if holdout is None else FuncSplitter(lambda o: o in held)
     def get_items(p):
-        items = get_image_files(p, folders=['train', valid])
-        if subset is None and holdout is None: return items
-        train = [o for o in items if o.parent.parent.name == 'train']
-        if holdout is None: return representative_subset(train, n=subset, seed=seed) + [o for o in items if o.parent.parent.name == valid]
-        held.update(representative_subset(train, n=holdout, seed=0))  # the same split whatever the seed
-        rest = [o for o in train if o not in held]
-        return (rest if subset is None else representative_subset(rest, n=subset, seed=seed)) + sorted(held)
+        train, val = split_items(p, valid, subset, seed, holdout)
+        if holdout is not None: held.update(val)
+        return train + val
     dblock = DataBlock((ImageBlock(PILImageBW if img.mode in ('L', '1', 'I;16') else PILImage), CategoryBlock),
                        get_items=get_items, splitter=splitter, get_y=parent_label, item_tfms=item_tfms,
-                       batch_tfms=list(batch_tfms or []) + ([Normalize()] if norm == 'batch' else []))
+                       batch_tfms=batch_tfms + ([Normalize()] if norm == 'batch' else []))
     dls = dblock.dataloaders(path, bs=bs, num_workers=num_workers)
     if norm == 'exact': dls.add_tfms([exact_normalize(dls, show_progress=False)], 'after_batch')
     if valid_subset is not None:  # per-epoch validation on a subset; the whole validation set stays as `dls[2]`
@@ -112,7 +118,7 @@ def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:in
 # %% ../nbs/06_train.ipynb #0012
 MIXES = {'none': None, 'mixup': MixUp, 'cutmix': CutMix, 'cutmixup': CutMixUp, 'manifold': ManifoldMixup, 'fmix': FMix,
          'resizemix': ResizeMix}
-TTAS = ('none', 'fastai', 'fastai_one_pass', 'corners', 'corners_flip')
+TTAS = ('none', 'fastai', 'fastai_one_pass', 'corners', 'corners_flip', 'flip_shift')
 
 def mix_callback(mix:str='none', alpha:float=None):
     "The mix callback named `mix` (one of `MIXES`), with Beta parameter `alpha` if given; `None` for `'none'`."
@@ -126,6 +132,7 @@ def tta_preds(learn:Learner, tta:str='none', dl=None, **kwargs):
     "Predictions `(preds, targs)` of `learn` with the test-time augmentation named `tta` (one of `TTAS`), and `learn.tta`'s `kwargs`."
     check_choice('tta', tta, TTAS)
     if tta == 'none': return learn.get_preds(dl=dl)
+    if tta == 'flip_shift': return learn.tta(dl=dl, flip_shift=1, **kwargs)
     if tta.startswith('fastai'): return learn.tta(dl=dl, one_pass=tta == 'fastai_one_pass', **kwargs)
     return learn.tta(dl=dl, use_corners=True, flip=tta == 'corners_flip', **kwargs)
 
@@ -133,6 +140,30 @@ def tta_preds(learn:Learner, tta:str='none', dl=None, **kwargs):
 OPTS = {'adam': Adam, 'sgd': partial(SGD, mom=0.9), 'radam': RAdam, 'lamb': Lamb, 'ranger': ranger}
 PRECISIONS = ('fp32', 'bf16', 'fp16')
 SCHEDS = ('one_cycle', 'flat_cos')
+
+LOADERS = ('folder', 'array')
+RECIPES = {  # named presets: every setting of `sota_train` they fix
+    'cpu10': dict(data='fashion_mnist', loader='array', arch='resnet28', bs=256, lr=1e-2, epochs=12, aug='flip_shift', ls=0.1,
+                  ema=0.99, tta='flip_shift', valid_subset=1000),
+}
+
+def apply_recipe(func, recipe:str, settings:dict, given=None) -> dict:
+    "`settings` of `func` with `recipe`'s value for each setting `func` takes and the caller did not set: not in `given` (the names set explicitly) or, without `given`, left at its default."
+    check_choice('recipe', recipe, RECIPES)
+    code = inspect.unwrap(func).__code__
+    own = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]  # not those `@delegates` adds
+    defaults = {k: p.default for k, p in inspect.signature(func).parameters.items() if k in own}
+    unset = (lambda k: k not in given) if given is not None else (lambda k: settings.get(k, defaults[k]) == defaults[k])
+    return settings | {k: v for k, v in RECIPES[recipe].items() if k in defaults and unset(k)}
+
+def takes_recipe(f):
+    "Let `f` take `recipe=`: the preset's settings for every argument of `f` the call does not give (by name)."
+    @functools.wraps(f)
+    def _f(*args, recipe:str=None, **kwargs):
+        if recipe is None: return f(*args, **kwargs)
+        if args: raise TypeError(f"with `recipe`, give the other arguments of {f.__name__} by name")
+        return f(**apply_recipe(f, recipe, kwargs, set(kwargs)), recipe=recipe)
+    return _f
 
 def _opt_int(name, lo=1): return lambda v: v is None or check_int(name, v, lo)
 _CHECKS = {  # setting: its check (each raises a ValueError or TypeError naming the setting and what is allowed)
@@ -145,6 +176,8 @@ _CHECKS = {  # setting: its check (each raises a ValueError or TypeError naming 
     'progressive': lambda v: v is None or check_start(v), 'opt': lambda v: check_choice('opt', v, OPTS),
     'wd': lambda v: v is None or check_number('wd', v, 0, 1, hi_open=True), 'precision': lambda v: check_choice('precision', v, PRECISIONS),
     'tta': lambda v: check_choice('tta', v, TTAS), 'sched': lambda v: check_choice('sched', v, SCHEDS),
+    'loader': lambda v: check_choice('loader', v, LOADERS), 'ema': lambda v: v is None or check_number('ema', v, 0, 1, hi_open=True),
+    'recipe': lambda v: v is None or check_choice('recipe', v, RECIPES),
 }
 
 def check_settings(**settings):
@@ -159,31 +192,40 @@ def check_settings(**settings):
         raise ValueError(f"`subset` ({g('subset')}) is smaller than the batch size `bs` ({g('bs')}): the training loader would have no batch")
     if g('precision') == 'fp16' and not torch.cuda.is_available(): raise ValueError("`precision='fp16'` needs a CUDA GPU; on a CPU use 'bf16'")
     if g('resume') and g('ckpt', 1) is None: raise ValueError("`resume` needs `ckpt`, the checkpoint to resume from")
+    if g('loader') == 'array' and (g('size') is not None or g('item_tfms') is not None or g('progressive') is not None):
+        raise ValueError("`loader='array'` uses the images at their own size: drop `size`, `item_tfms` and `progressive`, or use loader='folder'")
+    if g('loader') == 'array' and g('norm') == 'batch': raise ValueError("`loader='array'` normalizes with the exact statistics: norm='exact' or 'none'")
+
+ARCHS = {'resnet28': resnet28}  # besides fastai's xresnet family
 
 def _arch(arch):
-    "An xresnet-family constructor from its name (or `arch` itself if callable)."
+    "A model constructor `(n_out, c_in)` from its name (fastai's xresnet family, or `ARCHS`), or `arch` itself if callable."
     if callable(arch): return arch
-    names = [n for n in xresnet.__all__ if n.startswith(('xresnet', 'xse_', 'xresnext', 'xsenet'))]
+    names = list(ARCHS) + [n for n in xresnet.__all__ if n.startswith(('xresnet', 'xse_', 'xresnext', 'xsenet'))]
     if arch not in names: raise ValueError(f"`arch` must be one of {names} or a callable, got {arch!r}")
-    return getattr(xresnet, arch)
+    return ARCHS.get(arch) or getattr(xresnet, arch)
 
 @delegates(Learner, but=['dls', 'model', 'opt_func'])
+@takes_recipe
 def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed:int=None, norm:str='exact',
                  subset:int=None, item_tfms=None, batch_tfms=None, aug:str='none', valid_subset:int=None, holdout:int=None,
                  mix:str='none', alpha:float=None,
                  ls:float=0., progressive=None, scale_reg:bool=False, scale_aug:bool=None, opt:str='adam', wd:float=None,
                  precision:str='fp32', channels_last:bool=False, loss_func=None, metrics=accuracy, cbs=None,
-                 **kwargs) -> Learner:
-    "A fastai `Learner` training an xresnet from scratch on `data` (see `resolve_data`), seeded when `seed` is given."
+                 loader:str='folder', ema:float=None, recipe:str=None, **kwargs) -> Learner:
+    "A fastai `Learner` training a model from scratch on `data` (see `resolve_data`), seeded when `seed` is given."
     check_settings(data=data, size=size, bs=bs, arch=arch, seed=seed, norm=norm, subset=subset, aug=aug, valid_subset=valid_subset, holdout=holdout,
                    mix=mix, alpha=alpha, ls=ls, progressive=progressive, scale_reg=scale_reg or bool(scale_aug), opt=opt, wd=wd, precision=precision,
-                   loss_func=loss_func)
+                   loss_func=loss_func, loader=loader, ema=ema, item_tfms=item_tfms)
     mix_cb = mix_callback(mix, alpha)
     prog_cb = None if progressive is None else ProgressiveResize(start=progressive, scale_reg=scale_reg,
                                                                  scale_aug=ifnone(scale_aug, scale_reg))
     if seed is not None: set_seed(seed, reproducible=True)
-    dls = image_folder_dls(resolve_data(data, size), size=size, bs=bs, norm=norm, subset=subset, seed=seed,
-                           item_tfms=item_tfms, batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset, holdout=holdout)
+    if loader == 'array':
+        dls = array_dls(resolve_data(data), bs=bs, subset=subset, seed=seed, holdout=holdout, valid_subset=valid_subset,
+                        batch_tfms=list(batch_tfms or []) + aug_tfms(aug), norm=norm)
+    else: dls = image_folder_dls(resolve_data(data, size), size=size, bs=bs, norm=norm, subset=subset, seed=seed,
+                                 item_tfms=item_tfms, batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset, holdout=holdout)
     model = _arch(arch)(n_out=dls.c, c_in=dls.one_batch()[0].shape[1])
     if seed is not None: set_seed(seed, reproducible=True)  # same weights and shuffling whatever the data pipeline drew
     kwargs.setdefault('path', '.')  # models are saved under the working directory, never inside the data (or the package)
@@ -191,6 +233,7 @@ def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed
     loss_func = loss_func or (LabelSmoothingCrossEntropy(ls) if ls else CrossEntropyLossFlat())
     cbs = list(cbs or []) if not isinstance(cbs, Callback) else [cbs]
     cbs += [c for c in (prog_cb, mix_cb) if c is not None] + ([ChannelsLast()] if channels_last else [])
+    if ema is not None: cbs.append(WeightEMA(ema))
     learn = Learner(dls, model, loss_func=loss_func, metrics=metrics, cbs=cbs, wd=wd, **kwargs)
     if precision != 'fp32': learn.to_fp16() if precision == 'fp16' else learn.to_bf16()
     return learn
@@ -228,19 +271,38 @@ def versions() -> dict:
             'torch': torch.__version__, 'numpy': np.__version__, 'python': platform.python_version(),
             'torch_threads': torch.get_num_threads()}  # CPU results depend on it: float sums in another order
 
+def process_seconds():
+    "Seconds since this process started (Linux), or `None` where `/proc` does not say: start-up included in a run's wall time."
+    try:
+        ticks = int(Path('/proc/self/stat').read_text().rsplit(')', 1)[1].split()[19])  # field 22: start, clock ticks after boot
+        return float(Path('/proc/uptime').read_text().split()[0]) - ticks / os.sysconf('SC_CLK_TCK')
+    except (OSError, ValueError, IndexError): return None
+
 def _peak_memory() -> dict:
     res = {'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}  # kB on Linux
     if torch.cuda.is_available(): res['peak_cuda_mb'] = torch.cuda.max_memory_allocated() / 2**20
     return res
 
+def _raw_weights_accuracy(learn, raw_state, dl, tta) -> dict:
+    "Accuracy (and TTA accuracy) of the optimizer's own weights `raw_state`, the model's state restored after."
+    avg = {k: v.detach().clone() for k, v in learn.model.state_dict().items()}
+    learn.model.load_state_dict(raw_state)
+    try:
+        with learn.no_bar():
+            res = dict(accuracy_raw_weights=accuracy(*learn.get_preds(dl=dl)).item())
+            if tta != 'none': res['accuracy_tta_raw_weights'] = accuracy(*tta_preds(learn, tta, dl=dl)).item()
+    finally: learn.model.load_state_dict(avg)
+    return res
+
 @delegates(sota_learner)
+@takes_recipe
 def fit_run(epochs:int=5, lr:float=3e-3, seed:int=0, tta:str='none', sched:str='one_cycle', ckpt=None,
-            resume:bool=False, **kwargs) -> tuple:
+            resume:bool=False, recipe:str=None, **kwargs) -> tuple:
     "Train one `sota_learner(seed=seed, **kwargs)` for `epochs` with `sched`; `(learner, record of the run)`."
     check_settings(epochs=epochs, lr=lr, seed=seed, tta=tta, sched=sched, ckpt=ckpt, resume=resume)
     start = time.perf_counter()
     if torch.cuda.is_available(): torch.cuda.reset_peak_memory_stats()
-    learn = sota_learner(seed=seed, **kwargs)
+    learn = sota_learner(seed=seed, recipe=recipe, **kwargs)
     start_epoch, done = EpochLog.resume(learn, ckpt) if resume else (0, [])
     log = EpochLog(ckpt, start_epoch, done)
     fit = learn.fit_one_cycle if sched == 'one_cycle' else learn.fit_flat_cos
@@ -255,7 +317,11 @@ def fit_run(epochs:int=5, lr:float=3e-3, seed:int=0, tta:str='none', sched:str='
         if tta != 'none':  # every process predicts its share; fastai gathers them all in each process
             with learn.no_bar(): p, y = tta_preds(learn, tta, dl=full)
             final['accuracy_tta'] = accuracy(p, y).item()
-    rec = dict(seed=seed, epochs=log.epochs, final=final, wall_time_s=time.perf_counter() - start, resumed_from=start_epoch,
+    wall = time.perf_counter() - start
+    ema = getattr(learn, 'weight_ema', None)
+    if ema is not None and ema.raw_state is not None:  # the ablation of the average, measured on the same run (not in its time)
+        final.update(_raw_weights_accuracy(learn, ema.raw_state, full, tta))
+    rec = dict(seed=seed, epochs=log.epochs, final=final, wall_time_s=wall, resumed_from=start_epoch,
                world_size=max(num_distrib(), 1), train_iters=iters, sizes=sizes,
                **_peak_memory())
     if ckpt is not None and not rank_distrib():
@@ -289,29 +355,39 @@ def sota_train(
     sched:str='one_cycle', # Learning-rate schedule: one_cycle, flat_cos
     opt:str='adam', # Optimizer: adam, sgd, radam, lamb, ranger
     wd:float=None, # Weight decay (default: fastai's, 0.01)
-    arch:str='xresnet18', # Model: a fastai xresnet-family name
+    arch:str='xresnet18', # Model: a fastai xresnet-family name, or resnet28 (a ResNet for 28-px images)
     seed:int=42, # Seed of the first run; later runs use seed+1, seed+2, ...
     runs:int=1, # Number of runs (seeds)
     norm:str='exact', # Normalization: 'exact' (whole training set), 'batch' (fastai one-batch estimate), 'none'
     subset:int=None, # Train on a representative subset of this many training images
     valid_subset:int=None, # Validate each epoch on a representative subset of this many images; the whole set once at the end
-    aug:str='none', # Batch augmentation: none, flip_crop, fastai
+    aug:str='none', # Batch augmentation: none, flip_crop, fastai, flip_shift
     mix:str='none', # Mix callback: none, mixup, cutmix, cutmixup, manifold, fmix, resizemix
     alpha:float=None, # Beta(α, α) parameter of the mix (default: each callback's own)
     ls:float=0., # Label smoothing ε of the cross-entropy (0: none)
     progressive:float=None, # Progressive resizing from this start size (pixels, or a fraction of the final size)
     scale_reg:bool=False, # With --progressive: scale the mix α and augmentation strength with the size
-    tta:str='none', # Also report accuracy with TTA: none, fastai, fastai_one_pass, corners, corners_flip
+    tta:str='none', # Also report accuracy with TTA: none, fastai, fastai_one_pass, corners, corners_flip, flip_shift
     precision:str='fp32', # fp32, bf16 (GPU or CPU), fp16 (GPU)
     channels_last:bool=False, # Channels-last memory format
     resume:bool=False, # Continue interrupted runs from their last finished epoch
+    loader:str='folder', # Data loading: folder (fastai's image-folder pipeline), array (all images in memory, one tensor)
+    ema:float=None, # Exponential moving average of the weights with this decay per step (from half of training)
+    recipe:str=None, # A named preset (cpu10): its settings, except those given explicitly
     out:str='sota_train.json', # Summary JSON (or a folder for it); each run also writes <out stem>_seed<N>.json and .pkl
 ) -> dict:
-    "Train an xresnet from scratch and write per-run records, exported learners and a summary next to `out`."
+    "Train a model from scratch and write per-run records, exported learners and a summary next to `out`."
     return train_runs(settings := dict(locals()), prepare(settings))
 
-def prepare(settings:dict) -> Path:
-    "Check every setting of `sota_train` and find its data, before any training: the path of the summary JSON."
+def recipe_flags(recipe:str) -> str:
+    "The command-line flags the preset `recipe` stands for."
+    return ' '.join(f"--{k.replace('_', '-')} {v}" for k, v in RECIPES[recipe].items())
+
+def prepare(settings:dict, given=None) -> Path:
+    "Check every setting of `sota_train` (with `recipe`: its settings, except those in `given` or, without it, not at their default) and find its data, before any training: the path of the summary JSON."
+    if settings.get('recipe') is not None:
+        settings.update(apply_recipe(sota_train, settings['recipe'], settings, given))
+        if not rank_distrib(): print(f"recipe {settings['recipe']}: {recipe_flags(settings['recipe'])}", flush=True)
     check_settings(**{k: v for k, v in settings.items() if k != 'out'})
     resolve_data(settings['data'], settings['size'])  # builds Fashion-MNIST once, or says how to get it
     out = Path(settings['out'])
@@ -321,9 +397,9 @@ def train_runs(settings:dict, out:Path) -> dict:
     "The runs of `sota_train` (checked by `prepare`): per-run records and learners, and the summary at `out`."
     s = dict(settings, world_size=max(num_distrib(), 1))
     if s['data'] in ('imagenette', 'imagewoof') and s['size'] is None: s['size'] = 128
-    learner_kw = {k: v for k, v in s.items() if k not in ('seed', 'runs', 'out', 'world_size', 'resume')}
+    learner_kw = {k: v for k, v in s.items() if k not in ('seed', 'runs', 'out', 'world_size', 'resume', 'recipe')}
     lead, stem = not rank_distrib(), out.with_suffix('')
-    start, results = time.perf_counter(), []
+    start, results, startup = time.perf_counter(), [], process_seconds()
     for i in range(s['runs']):
         seed, name = s['seed'] + i, f"{stem}_seed{s['seed'] + i}"
         if s['resume'] and Path(f'{name}.json').exists():  # finished before the interruption: keep its record
@@ -339,21 +415,28 @@ def train_runs(settings:dict, out:Path) -> dict:
               + (f", with {s['tta']} TTA {r['final']['accuracy_tta']:.4f}" if s['tta'] != 'none' else ''))
     summary = summarize([r['final'] for r in results]) | dict(seeds=[r['seed'] for r in results])
     res = dict(command=command_line('sota-train', settings, sota_train), settings=s, versions=versions(), runs=results,
-               summary=summary, wall_time_s=time.perf_counter() - start)
+               summary=summary, wall_time_s=time.perf_counter() - start, startup_s=startup)
+    if s['recipe'] is not None: res['recipe'] = dict(name=s['recipe'], flags=recipe_flags(s['recipe']))
     if lead:
         write_json(out, res)
         print(f"final accuracy: {summary['accuracy']:.4f} ± {summary['accuracy_std']:.4f} over {s['runs']} run(s); results in {out}")
     return res
 
 def command_line(name:str, settings:dict, func) -> str:
-    "The command that reproduces `settings` of `func`: the thread count, its name and every option that differs from the default."
+    "The command that reproduces `settings` of `func`: the thread count, its name and every option that differs from the default (or the recipe's)."
     defaults = {k: p.default for k, p in inspect.signature(func).parameters.items()}
+    if settings.get('recipe') is not None: defaults |= {k: v for k, v in RECIPES[settings['recipe']].items() if k in defaults}
     opts = [f"--{k.replace('_', '-')}" + ('' if v is True else f' {v}') for k, v in settings.items()
             if k in defaults and v != defaults[k] and v is not False]
     return ' '.join([f'OMP_NUM_THREADS={torch.get_num_threads()}', name, *opts])  # CPU results depend on the thread count
 
+def given_options(argv=None) -> set:
+    "The names of the options given on the command line `argv` (default: `sys.argv[1:]`), as Python names."
+    argv = sys.argv[1:] if argv is None else argv
+    return {a[2:].split('=')[0].replace('-', '_') for a in argv if a.startswith('--')}
+
 def main(argv=None):
     "The `sota-train` command: `sota_train` with its options on the command line; bad input ends in one line (status 2)."
-    return run_command('sota-train', sota_train, prepare, train_runs, argv)
+    return run_command('sota-train', sota_train, partial(prepare, given=given_options(argv)), train_runs, argv)
 
 if run_as_script(globals()): main()

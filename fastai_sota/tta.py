@@ -22,7 +22,7 @@ from .checks import check_number, check_int
 
 # %% auto #0
 __all__ = ['FIVE_CROPS', 'CROP_PCT', 'enlarged_size', 'view_size', 'five_crops', 'multi_views', 'plain_view', 'combine_views',
-           'MultiViewPreds', 'ScaleItem', 'corner_pipeline', 'one_pass_pipelines']
+           'MultiViewPreds', 'ScaleItem', 'corner_pipeline', 'one_pass_pipelines', 'flip_shift', 'flip_shift_views']
 
 # %% ../nbs/02_tta.ipynb #0006
 FIVE_CROPS = ('center', 'top_left', 'top_right', 'bottom_left', 'bottom_right')
@@ -123,11 +123,34 @@ def one_pass_pipelines(item_fs, batch_fs) -> tuple|None:
         moved.append(_BATCH_EQUIVALENT[type(t)](t))
     return Pipeline(list(batch_fs), split_idx=1), Pipeline(list(batch_fs) + moved, split_idx=0)
 
+# %% ../nbs/02_tta.ipynb #0026b
+def flip_shift(x:Tensor, pad:int, flips:Tensor, shifts:Tensor) -> Tensor:
+    "Mirror the images of `x` `(B, C, H, W)` where `flips` `(B,)` is true and translate them by `shifts` `(B, 2)` pixels (at most `pad`), zero-filled."
+    B, C, H, W = x.shape
+    x = torch.where(flips[:, None, None, None], x.flip(-1), x)
+    if pad == 0: return x
+    xp = F.pad(x, (pad, pad, pad, pad))
+    rows = torch.arange(H, device=x.device)[None] + pad - shifts[:, :1]   # (B, H)
+    cols = torch.arange(W, device=x.device)[None] + pad - shifts[:, 1:]   # (B, W)
+    return xp[torch.arange(B, device=x.device)[:, None, None], :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+
+def flip_shift_views(x:Tensor, shift:int=1) -> Tensor:
+    "The mirror of `x` `(B, C, H, W)`, and `x` and its mirror translated by (`shift`, `shift`) and (-`shift`, -`shift`) pixels: `(5, B, C, H, W)`."
+    check_int('shift', shift, 1)
+    B, dev = len(x), x.device
+    fl = lambda v: torch.full((B,), v, dtype=torch.bool, device=dev)
+    sh = lambda d: torch.full((B, 2), d, dtype=torch.long, device=dev)
+    return torch.stack([flip_shift(x, shift, fl(f), sh(d)) for f, d in ((True, 0), (False, shift), (False, -shift), (True, shift), (True, -shift))])
+
 # %% ../nbs/02_tta.ipynb #0028
 _fastai_tta = getattr(Learner.tta, 'fastai_tta', Learner.tta)  # fastai's own, also when this cell runs again
 
-def _check_tta_args(n, beta, use_max, use_corners, crop_pct, flip, one_pass):
-    if use_corners and one_pass: raise ValueError("`use_corners` and `one_pass` are two different TTAs: choose one")
+def _check_tta_args(n, beta, use_max, use_corners, crop_pct, flip, one_pass, flip_shift=None):
+    if sum([use_corners, one_pass, flip_shift is not None]) > 1:
+        raise ValueError("`use_corners`, `one_pass` and `flip_shift` are different TTAs: choose one")
+    if flip_shift is not None:
+        check_int('flip_shift', flip_shift, 1)
+        if n is not None: raise ValueError("`n` counts fastai's augmented passes; flip-and-shift TTA always uses 5 views")
     if not use_corners and (flip or crop_pct is not None):
         raise ValueError("`flip` and `crop_pct` apply to corner-crop TTA: pass `use_corners=True`, or drop them for fastai's TTA")
     if use_corners and n is not None: raise ValueError("`n` counts fastai's augmented passes; corner TTA always uses 5 views (10 with `flip=True`)")
@@ -162,10 +185,14 @@ def tta(self:Learner,
     crop_pct:float=None, # Corner path: crop side as a fraction of the decoded image's side (default `CROP_PCT`, 0.93)
     flip:bool=False, # Corner path: also predict each crop mirrored left-right (10 views)
     one_pass:bool=False, # fastai's TTA with each image decoded once: the `n` augmentations applied to the decoded batch
+    flip_shift:int=None, # Flip-and-shift TTA: the mirror and diagonal translations by ± this many pixels of each batch (5 views)
 ):
-    "Predictions on `ds_idx`/`dl` with test-time augmentation: fastai's (`n` augmented passes, `one_pass`) or corner crops."
-    _check_tta_args(n, beta, use_max, use_corners, crop_pct, flip, one_pass)
+    "Predictions on `ds_idx`/`dl` with test-time augmentation: fastai's (`n` augmented passes, `one_pass`), corner crops or flip-and-shift."
+    _check_tta_args(n, beta, use_max, use_corners, crop_pct, flip, one_pass, flip_shift)
     n = ifnone(n, 4)
+    if flip_shift is not None:
+        dl, _, _ = _views_dl(self, ds_idx, dl, item_tfms, batch_tfms)
+        return _predict(self, dl, MultiViewPreds(lambda b: b, lambda b: flip_shift_views(b[0], flip_shift), beta, use_max))
     if use_corners:
         c = ifnone(crop_pct, CROP_PCT)
         dl, it, bt = _views_dl(self, ds_idx, dl, item_tfms, batch_tfms, lambda it: corner_pipeline(it, [], c)[0],

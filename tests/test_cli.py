@@ -26,7 +26,10 @@ BAD_FLAGS = [  # every flag of `sota-train` with a bad value, and what the one-l
     (('--scale-reg',), 'give `progressive` too'), (('--tta', 'ten_crop'), '`tta` must be one of'),
     (('--precision', 'fp8'), '`precision` must be one of'), (('--precision', 'fp16'), 'needs a CUDA GPU'),
     (('--resume', 'yes'), 'unrecognized arguments: yes'), (('--channels-last', '1'), 'unrecognized arguments: 1'),
-    (('--out',), 'expected one argument'),
+    (('--out',), 'expected one argument'), (('--loader', 'lmdb'), '`loader` must be one of'),
+    (('--loader', 'array', '--size', '32'), "`loader='array'` uses the images at their own size"),
+    (('--loader', 'array', '--norm', 'batch'), "normalizes with the exact statistics"), (('--ema', '1'), '`ema` must be a number in [0, 1)'),
+    (('--recipe', 'gpu5'), '`recipe` must be one of'), (('--recipe', 'cpu10', '--ema', '-0.5'), '`ema` must be a number'),
 ]
 
 @pytest.mark.parametrize('args, msg', BAD_FLAGS)

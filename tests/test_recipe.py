@@ -1,0 +1,51 @@
+"The `cpu10` recipe: its expansion, its parts wired into `sota_learner`/`fit_run`/`sota-train`, and a smoke run on the embedded sample."
+import json
+import pytest, torch
+from fastai_sota.train import (RECIPES, apply_recipe, sota_learner, fit_run, sota_train, main, recipe_flags, given_options, tta_preds)
+from fastai_sota.speedrun import ArrayDL, WeightEMA, FlipShift
+from fastai.metrics import accuracy
+
+SMOKE = dict(data='sample', subset=512, valid_subset=100, epochs=3, bs=64)  # the recipe, shrunk to the embedded sample
+
+def test_apply_recipe_fills_only_unset():
+    s = apply_recipe(sota_learner, 'cpu10', dict(bs=32, ls=0.))
+    assert s['bs'] == 32 and s['loader'] == 'array' and s['arch'] == 'resnet28' and s['ema'] == RECIPES['cpu10']['ema']
+    assert s['ls'] == RECIPES['cpu10']['ls']  # at its default: the recipe's (in Python; the command line can say --ls 0)
+    assert 'epochs' not in s and 'tta' not in s  # not arguments of `sota_learner`
+    assert apply_recipe(sota_learner, 'cpu10', dict(ls=0.), given={'ls'})['ls'] == 0.
+    with pytest.raises(ValueError, match='`recipe` must be one of'): apply_recipe(sota_learner, 'gpu5', {})
+
+def test_given_options():
+    assert given_options(['--recipe', 'cpu10', '--ls=0', '--valid-subset', '5']) == {'recipe', 'ls', 'valid_subset'}
+
+def test_learner_from_recipe():
+    learn = sota_learner(recipe='cpu10', data='sample', subset=128, valid_subset=50, bs=64)
+    assert isinstance(learn.dls.train, ArrayDL) and any(isinstance(c, WeightEMA) for c in learn.cbs)
+    assert any(isinstance(t, FlipShift) for t in learn.dls.train.after_batch.fs)
+    assert type(learn.loss_func).__name__ == 'LabelSmoothingCrossEntropy' and learn.loss_func.eps == RECIPES['cpu10']['ls']
+    assert type(learn.model[1][1]).__name__ == 'MaxPool2d'  # resnet28
+    assert [len(dl.dataset) for dl in learn.dls.loaders] == [128, 50, 500]
+
+def test_fit_run_recipe_smoke():
+    "The recipe's whole path on the sample: array loader, EMA, label smoothing, flip-and-shift TTA, the raw-weights ablation."
+    learn, rec = fit_run(recipe='cpu10', seed=0, **SMOKE)
+    f = rec['final']
+    assert rec['train_iters'] == 3 * (512 // 64)
+    for k in ('accuracy', 'accuracy_tta', 'accuracy_raw_weights', 'accuracy_tta_raw_weights', 'ece'): assert 0 <= f[k] <= 1, (k, f)
+    assert f['accuracy'] > 0.4 and f['accuracy_raw_weights'] > 0.4, f  # 10 classes: it learned in 24 steps
+    p, y = tta_preds(learn, 'flip_shift', learn.dls[2])
+    assert abs(accuracy(p, y).item() - f['accuracy_tta']) < 1e-6  # the model still holds the average after the ablation
+    learn2, rec2 = fit_run(recipe='cpu10', seed=0, **SMOKE)
+    assert rec2['final']['accuracy'] == f['accuracy']  # seeded: the same run again
+
+def test_sota_train_recipe_records_flags(tmp_path, capsys):
+    main(['--recipe', 'cpu10', '--data', 'sample', '--subset', '128', '--valid-subset', '50', '--epochs', '1', '--bs', '64',
+          '--ls', '0', '--out', str(tmp_path)])
+    out = capsys.readouterr().out
+    assert f"recipe cpu10: {recipe_flags('cpu10')}" in out
+    res = json.loads((tmp_path/'sota_train.json').read_text())
+    assert res['recipe'] == dict(name='cpu10', flags=recipe_flags('cpu10'))
+    s = res['settings']
+    assert (s['ls'], s['loader'], s['arch'], s['data'], s['epochs']) == (0., 'array', 'resnet28', 'sample', 1)  # --ls 0 given: kept
+    assert '--recipe cpu10' in res['command'] and '--ls 0.0' in res['command'] and '--arch' not in res['command'] and res['startup_s'] > 0
+    assert {'accuracy_tta', 'accuracy_raw_weights'} <= set(res['runs'][0]['final'])
