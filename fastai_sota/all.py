@@ -17,29 +17,34 @@ from .checks import (
 from .data import (
     FMNIST_CLASSES, FMNIST_FILES, FMNIST_URL, FMNIST_ENV, DEBIAN_FMNIST_PKG, IMAGENETTE_SIZES, read_idx,
     write_idx, read_fashion_mnist, write_image_folder, fashion_mnist, representative_subset, sample_path,
-    imagenette_url, imagenette, every_item_once, dataset_stats, stats_dl, exact_normalize)
+    split_items, imagenette_url, imagenette, every_item_once, dataset_stats, stats_dl, exact_normalize)
 from .losses import (
     smooth_targets, check_targets, ClassAxisProtocol, LabelSmoothingCrossEntropy,
     LabelSmoothingCrossEntropyFlat, SoftTargetCrossEntropy, LabelSmoothingBCEWithLogits,
     LabelSmoothingBCEWithLogitsLossFlat, expected_calibration_error, ECE)
 from .tta import (
     FIVE_CROPS, CROP_PCT, enlarged_size, view_size, five_crops, multi_views, plain_view, combine_views,
-    MultiViewPreds, ScaleItem, corner_pipeline, one_pass_pipelines)
+    MultiViewPreds, ScaleItem, corner_pipeline, one_pass_pipelines, flip_shift, flip_shift_views)
 from .mix import (
     LOSS_MODES, sample_lam, partner_perm, lerp_batch, mix_targets, rand_boxes, box_lam, box_mask, paste_masked,
     cutmix, fourier_noise, fmix_masks, fmix, resize_boxes, resizemix, takes_soft_targets, choose_loss_mode,
     MixCallback, MixUp, CutMix, CutMixUp, FMix, ResizeMix, default_mix_modules, ManifoldMixup)
-from .progressive import (
-    check_start, size_schedule, aug_knobs, scale_knobs, resized, preserved_rng, ProgressiveResize)
+from fastai_sota.progressive import (
+    check_start, size_schedule, aug_knobs, scale_knobs, resized, preserved_rng, ProgressiveResize, ResizeInputs,
+    recalibrate_bn)
+from .speedrun import (
+    load_images, ArrayImages, ArrayDL, array_dls, FlipShift, resnet28, ema_update, WeightEMA)
 from .train import (
-    DATASETS, NORMS, AUGS, MIXES, TTAS, OPTS, PRECISIONS, SCHEDS, imagenette_archive_size, resolve_data,
-    image_folder_dls, mix_callback, tta_preds, check_settings, sota_learner, EpochLog, versions, fit_run,
-    summarize, write_json, sota_train, prepare, train_runs, command_line)
+    DATASETS, NORMS, AUGS, MIXES, TTAS, OPTS, PRECISIONS, SCHEDS, LOADERS, RECIPES, ARCHS,
+    imagenette_archive_size, resolve_data, aug_tfms, image_folder_dls, mix_callback, tta_preds, apply_recipe,
+    takes_recipe, check_settings, sota_learner, EpochLog, versions, process_seconds, fit_run, summarize,
+    write_json, sota_train, recipe_flags, prepare, train_runs, command_line, given_options)
 from .compat import (
     PATCHED_FASTAI, PATCHES, needs_patches, broadcast_idxs, apply_patches)
 from .bench import (
-    REFERENCE, MIX_NAMES, GRID, PROGRESSIVE, TTA_CHOICES, CROSSOVER, TIERS, grid_rows, budgets, run_key,
-    run_grid, summarize_grid, measured, helps_from, grid_table, grid_chart, sota_bench, prepare_bench, run_bench)
+    REFERENCE, MIX_NAMES, GRID, PROGRESSIVE, TTA_CHOICES, CPU10, CROSSOVER, TIERS, grid_rows, budgets, run_key,
+    run_grid, summarize_grid, measured, helps_from, grid_table, grid_chart, ablation_rows, ablation_table,
+    ablation_chart, sota_bench, prepare_bench, run_bench)
 
 REPLACED = {'MixUp': 'fastai.callback.mixup.MixUp', 'CutMix': 'fastai.callback.mixup.CutMix',
             'LabelSmoothingCrossEntropy': 'fastai.losses.LabelSmoothingCrossEntropy',
@@ -47,7 +52,7 @@ REPLACED = {'MixUp': 'fastai.callback.mixup.MixUp', 'CutMix': 'fastai.callback.m
 FastaiMixUp, FastaiCutMix = _fastai_mixup.MixUp, _fastai_mixup.CutMix
 FastaiLabelSmoothingCrossEntropy, FastaiLabelSmoothingCrossEntropyFlat = (_fastai_losses.LabelSmoothingCrossEntropy,
                                                                         _fastai_losses.LabelSmoothingCrossEntropyFlat)
-_SOTA_MODULES = ('checks', 'data', 'losses', 'tta', 'mix', 'progressive', 'train', 'compat', 'bench')
+_SOTA_MODULES = ('checks', 'data', 'losses', 'tta', 'mix', 'progressive', 'speedrun', 'train', 'compat', 'bench')
 _sota_names = {n for m in _SOTA_MODULES for n in __import__(f'fastai_sota.{m}', fromlist=['__all__']).__all__ if n != 'main'}
 __all__ = sorted({n for n in dir(_fastai_vision_all) if not n.startswith('_')} | _sota_names | {
     'REPLACED', 'FastaiMixUp', 'FastaiCutMix', 'FastaiLabelSmoothingCrossEntropy', 'FastaiLabelSmoothingCrossEntropyFlat'})

@@ -12,12 +12,13 @@ import json, time
 from pathlib import Path
 import torch
 from fastai.metrics import accuracy
-from .train import fit_run, tta_preds, versions, summarize, write_json, TTAS
+from .train import fit_run, tta_preds, versions, summarize, write_json, process_seconds, TTAS, RECIPES
+from .progressive import ResizeInputs, recalibrate_bn
 
 # %% auto #0
-__all__ = ['REFERENCE', 'MIX_NAMES', 'GRID', 'PROGRESSIVE', 'TTA_CHOICES', 'CROSSOVER', 'TIERS', 'grid_rows', 'budgets',
-           'run_key', 'run_grid', 'summarize_grid', 'measured', 'helps_from', 'grid_table', 'grid_chart', 'sota_bench',
-           'prepare_bench', 'run_bench', 'main']
+__all__ = ['REFERENCE', 'MIX_NAMES', 'GRID', 'PROGRESSIVE', 'TTA_CHOICES', 'CPU10', 'CROSSOVER', 'TIERS', 'grid_rows', 'budgets',
+           'run_key', 'run_grid', 'summarize_grid', 'measured', 'helps_from', 'grid_table', 'grid_chart',
+           'ablation_rows', 'ablation_table', 'ablation_chart', 'sota_bench', 'prepare_bench', 'run_bench', 'main']
 
 # %% ../nbs/08_bench.ipynb #0005
 REFERENCE = 'exact normalization'
@@ -29,17 +30,23 @@ GRID = {  # row: what it changes in the reference recipe
     'label smoothing 0.1': dict(ls=0.1),
     **{m: dict(mix=m) for m in MIX_NAMES},
 }
-PROGRESSIVE = {  # fixed 64 px against progressive resizing from 32 px (`ProgressiveResize(start=0.5)`), 5 epochs unless a row says
+PROGRESSIVE = {  # fixed 64 px against progressive resizing from 32 px (`ProgressiveResize(start=0.5)`), 5 epochs
     'fixed 64 px': dict(),
-    'progressive 32→64 px': dict(progressive=0.5),
-    'fixed 64 px + MixUp': dict(mix='mixup'),
-    'progressive + MixUp, size-linked α': dict(progressive=0.5, mix='mixup', scale_reg=True, scale_aug=False),
-    'progressive, size-linked augmentation': dict(progressive=0.5, scale_aug=True),
-    'progressive + MixUp, size-linked α and augmentation': dict(progressive=0.5, mix='mixup', scale_reg=True),
-    **{f'progressive 32→64 px, {e} epochs': dict(progressive=0.5, epochs=e) for e in (6, 7, 8)},
+    'progressive 32→64 px, full size from 75 %': dict(progressive=0.5),
+    'progressive 32→64 px, full size from 50 %': dict(progressive=0.5, progressive_finish=0.5),
+    'fixed 32 px (tested at 32 px)': dict(size=32),
 }
 TTA_CHOICES = ('fastai', 'fastai_one_pass') + tuple(f'{t} {o}' for t in ('corners', 'corners_flip') for o in (
     'crop_pct=0.875', 'crop_pct=0.9', 'crop_pct=0.93', 'crop_pct=0.875 beta=0.5', 'crop_pct=0.93 beta=0.5')) + ('fastai beta=0.5',)
+CPU10 = {  # the recipe minus each technique that changes its training (EMA and TTA are taken off on the recipe's own runs)
+    'cpu10 recipe': dict(),
+    'without label smoothing': dict(ls=0., n_seeds=1),
+    'without flip-and-shift augmentation': dict(aug='none', n_seeds=1),
+    'xresnet18 instead of resnet28': dict(arch='xresnet18', epochs=6, n_seeds=1),
+    "fastai's image-folder loader instead of arrays": dict(loader='folder', n_seeds=1),
+    'plain xresnet18 baseline': dict(loader='folder', arch='xresnet18', aug='flip_crop', ls=0., ema=None, tta='fastai', bs=128, lr=8e-3,
+                                     epochs=6, n_seeds=1),  # `results/cpu_target_6ep.json`'s settings, the best run before the recipe
+}
 CROSSOVER = {
     'no mix': dict(),
     **{m: dict(mix=m) for m in MIX_NAMES},
@@ -58,7 +65,10 @@ TIERS = {
     'crossover': _tier(CROSSOVER, 'no mix', (), **_FMNIST, subset=1000, epochs=(10, 40, 120), valid_subset=300),
     'crossover_smoke': _tier(CROSSOVER, 'no mix', (), **_SAMPLE, subset=100, epochs=(1, 2), valid_subset=50),
     'tta_choice': _tier({REFERENCE: dict()}, REFERENCE, TTA_CHOICES, **_FMNIST, subset=5000, epochs=5, holdout=3000),
-    'progressive': _tier(PROGRESSIVE, 'fixed 64 px', (), **_FMNIST, subset=2000, size=64, epochs=5, valid_subset=500),
+    'cpu10': _tier(CPU10, 'cpu10 recipe', (), **RECIPES['cpu10']) | dict(ablation=True),
+    'cpu10_smoke': _tier(CPU10, 'cpu10 recipe', (), **(RECIPES['cpu10'] | dict(data='sample', subset=256, valid_subset=100, epochs=1, bs=64))) | dict(ablation=True),
+    'progressive': _tier(PROGRESSIVE, 'fixed 64 px', (), **_FMNIST, subset=2000, size=64, epochs=5, valid_subset=500) | dict(
+        probes=dict(sizes=(32, 48, 64), bn_recal=64)),  # each model tested at other sizes, and with its BatchNorm statistics re-estimated at 64 px
 }
 
 def grid_rows(tier:str, only=None) -> dict:
@@ -84,6 +94,7 @@ def _run_record(row, epochs, learn, rec) -> dict:
     final = rec['final']
     r = dict(row=row, epochs=epochs, accuracy=final['accuracy'], train_time_s=rec['wall_time_s'])
     if 'ece' in final: r.update(ece=final['ece'], accuracy_valid_subset=final['accuracy_valid_subset'])
+    r.update({k: final[k] for k in ('accuracy_tta', 'tta_time_s', 'accuracy_raw_weights', 'accuracy_tta_raw_weights') if k in final})
     r['valid_curve'] = [e['accuracy'] for e in rec['epochs']]
     return r
 
@@ -99,6 +110,17 @@ def _eval_ttas(learn, ref, epochs, settings, ttas, runs, seed):
         runs.setdefault(run_key(f'{ref} + TTA {tta}', epochs, settings), {})[str(seed)] = dict(
             row=f'{ref} + TTA {tta}', epochs=epochs, accuracy=acc, tta_time_s=time.perf_counter() - t)
 
+def _probe(learn, probes:dict) -> dict:
+    "Accuracy on the whole validation set at each of `probes['sizes']`, then after `recalibrate_bn` at `probes['bn_recal']` px."
+    full = learn.dls.loaders[2] if len(learn.dls.loaders) > 2 else learn.dls.valid
+    acc = lambda s: accuracy(*learn.get_preds(dl=full, cbs=[ResizeInputs(s)])).item()
+    with learn.no_bar():
+        out = {f'accuracy_at_{s}px': acc(s) for s in probes.get('sizes', ())}
+        if probes.get('bn_recal'):
+            recalibrate_bn(learn, size=probes['bn_recal'])
+            out['accuracy_bn_recal'] = acc(probes['bn_recal'])
+    return out
+
 def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:str=None, **overrides) -> dict:
     "Train the grid of `tier` for `seeds`; write `out/bench_<tier>.json` after every run and return the results."
     rows = grid_rows(tier, only)
@@ -110,14 +132,19 @@ def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:
     res.update(command=command or f'OMP_NUM_THREADS={torch.get_num_threads()} sota-bench --tier {tier} --seeds {len(seeds)}', settings=settings, versions=versions(),
                reference=ref)
     runs = res.setdefault('runs', {})
+    res['startup_s'] = process_seconds()  # the process's start-up before the first run (imports)
+    seeds = tuple(seeds)
     for e in budgets(settings):
         for seed in seeds:
             for row, change in rows.items():
+                change = dict(change); n_seeds = change.pop('n_seeds', len(seeds))  # a row may run fewer seeds
+                if seeds.index(seed) >= n_seeds: continue
                 missing = [tta for tta in t['ttas'] if str(seed) not in runs.get(run_key(f'{ref} + TTA {tta}', e, settings), {})]
                 if str(seed) in runs.get(run_key(row, e, settings), {}) and not (row == ref and missing): continue
                 learn, rec = fit_run(seed=seed, **(settings | dict(epochs=e) | change))  # a row may set its own epochs
                 r = runs.setdefault(run_key(row, e, settings), {})[str(seed)] = _run_record(row, change.get('epochs', e), learn, rec)
                 if row == ref: _eval_ttas(learn, ref, e, settings, missing, runs, seed)
+                if t.get('probes'): r.update(_probe(learn, t['probes']))
                 print(f"{run_key(row, e, settings)} seed {seed}: accuracy {r['accuracy']:.4f} ({r['train_time_s']:.0f} s)", flush=True)
                 write_json(path, res)
     res['summary'] = summarize_grid(runs, ref, len(budgets(settings)) > 1)
@@ -206,9 +233,48 @@ def grid_chart(res:dict, dest=None, ax=None):
     if dest is not None: ax.figure.savefig(dest, bbox_inches='tight')
     return ax
 
+# %% ../nbs/08_bench.ipynb #a001
+_FROM_RECIPE = (('without weight EMA', 'accuracy_tta_raw_weights', False), ('without TTA', 'accuracy', True),
+                ('without weight EMA and TTA', 'accuracy_raw_weights', True))
+
+def ablation_rows(res:dict) -> list:
+    "`(row, accuracy with TTA, its std, seeds, wall s)` of a recipe's ablation grid, the rows taken off the recipe's own runs included."
+    s, ref = res['summary'], res['reference']
+    acc = lambda v, k: (v[k], v[f'{k}_std']) if k in v else (v['accuracy'], v['accuracy_std'])
+    r = s[ref]
+    out = [(ref, *acc(r, 'accuracy_tta'), r['n'], r['train_time_s'])]
+    out += [(name, r[k], r[f'{k}_std'], r['n'], r['train_time_s'] - (r.get('tta_time_s', 0) if no_tta else 0))
+            for name, k, no_tta in _FROM_RECIPE if k in r]
+    return out + [(k, *acc(v, 'accuracy_tta'), v['n'], v['train_time_s']) for k, v in s.items() if k != ref]
+
+def ablation_table(res:dict) -> str:
+    "A Markdown table of a recipe's ablation: accuracy with TTA, wall time, and both as differences from the recipe."
+    rows = ablation_rows(res)
+    _, a0, _, _, t0 = rows[0]
+    lines = [_describe(res), f"Start-up of the process before its first run: {res.get('startup_s') or 0:.0f} s.\n",
+             "| recipe | test accuracy with TTA | Δ (pt) | wall (s) | Δ wall (s) | seeds |", "|---|---|---|---|---|---|"]
+    for name, a, sd, n, t in rows:
+        d, dt = ('', '') if name == res['reference'] else (f"{100 * (a - a0):+.2f}", f"{t - t0:+.0f}")
+        lines.append(f"| {name} | {a:.4f}" + (f" ± {sd:.4f}" if n > 1 else '') + f" | {d} | {t:.0f} | {dt} | {n} |")
+    return '\n'.join(lines) + '\n'
+
+def ablation_chart(res:dict, dest=None, ax=None):
+    "Each ablation row's accuracy difference from the recipe (points), as bars; saved as a PNG to `dest`."
+    import matplotlib.pyplot as plt
+    rows = ablation_rows(res)
+    a0 = rows[0][1]
+    names, d = [r[0] for r in rows[1:]], [100 * (r[1] - a0) for r in rows[1:]]
+    if ax is None: _, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 0.9), dpi=80)
+    ax.barh(names, d, color=['tab:red' if x < 0 else 'tab:green' for x in d]); ax.invert_yaxis()
+    ax.axvline(0, color='k', lw=0.8)
+    for i, (x, r) in enumerate(zip(d, rows[1:])): ax.text(x, i, f' {x:+.2f} pt, {r[4]:.0f} s ', va='center', ha='left' if x >= 0 else 'right', fontsize=7)
+    ax.set_xlabel(f'test accuracy with TTA, difference from the recipe ({100 * a0:.2f} %), points'); ax.tick_params(labelsize=8)
+    if dest is not None: ax.figure.savefig(dest, bbox_inches='tight')
+    return ax
+
 # %% ../nbs/08_bench.ipynb #0011
 def sota_bench(
-    tier:str='cpu', # cpu (~1 hour on 2 cores), gpu (full data, 20 epochs), crossover (10-120 epochs), progressive, tta_choice, smoke, crossover_smoke
+    tier:str='cpu', # cpu (~1 hour on 2 cores), gpu (full data, 20 epochs), crossover (10-120 epochs), progressive, tta_choice, cpu10 (the recipe's ablation), smoke, crossover_smoke, cpu10_smoke
     seeds:int=3, # Number of seeds (0, 1, ...)
     only:str=None, # Comma-separated rows to run (default: all); the reference always runs
     out:str='results', # Folder for bench_<tier>.json, .md and .png
@@ -236,9 +302,10 @@ def prepare_bench(args:dict) -> dict:
 def run_bench(args:dict, grid:dict) -> dict:
     "Run the grid, write its table and chart next to the JSON, and print the table."
     res = run_grid(**grid)
-    table = grid_table(res)
+    abl = TIERS[args['tier']].get('ablation', False)
+    table = (ablation_table if abl else grid_table)(res)
     (Path(args['out'])/f"bench_{args['tier']}.md").write_text(table)
-    grid_chart(res, Path(args['out'])/f"bench_{args['tier']}.png")
+    (ablation_chart if abl else grid_chart)(res, Path(args['out'])/f"bench_{args['tier']}.png")
     print(table)
     return res
 

@@ -16,10 +16,12 @@ from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.schedule import LRFinder
 from fastai.callback.core import GatherPredsCallback
+from torch.optim.swa_utils import update_bn
 from .checks import check_int, check_number, check_choice
 
 # %% auto #0
-__all__ = ['check_start', 'size_schedule', 'aug_knobs', 'scale_knobs', 'resized', 'preserved_rng', 'ProgressiveResize']
+__all__ = ['check_start', 'size_schedule', 'aug_knobs', 'scale_knobs', 'resized', 'preserved_rng', 'ProgressiveResize',
+           'ResizeInputs', 'recalibrate_bn']
 
 # %% ../nbs/05_progressive.ipynb #0006
 def check_start(start):
@@ -178,3 +180,16 @@ class ProgressiveResize(Callback):
         if ax is None: _, ax = plt.subplots(figsize=(5, 2.5), dpi=72)
         ax.plot([p * n_epoch for p in pcts], sizes); ax.set_xlabel('epoch'); ax.set_ylabel('size (px)')
         return ax
+
+# %% ../nbs/05_progressive.ipynb #d001
+class ResizeInputs(Callback):
+    "Resize every input batch to `size` pixels (shorter side), in training and prediction: a model tested at another resolution."
+    order = MixedPrecision.order - 2
+    def __init__(self, size:int, mode:str='bilinear'): check_int('size', size, 1); store_attr()
+    def before_batch(self): self.learn.xb = (resized(self.learn.xb[0], self.size, self.mode), *self.learn.xb[1:])
+
+def recalibrate_bn(learn, dl=None, size:int=None):
+    "Re-estimate the BatchNorm running statistics of `learn.model` on `dl` (default: the training loader), batches resized to `size` if given."
+    dl = dl if dl is not None else learn.dls.train
+    batches = ((resized(b[0], size) if size else b[0]) for b in dl)
+    with preserved_rng(): update_bn(batches, learn.model)

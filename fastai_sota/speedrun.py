@@ -89,6 +89,7 @@ def array_dls(path, bs:int=64, subset:int=None, seed:int=None, holdout:int=None,
     kw = dict(after_batch=tfms, device=device, num_workers=0)
     loaders = [ArrayDL(tds, bs=bs, shuffle=True, drop_last=True, **kw), ArrayDL(vds, bs=2 * bs, **kw)]
     if valid_subset is not None:  # per-epoch validation on a subset; the whole validation set stays as `dls[2]`
+        check_int('valid_subset', valid_subset, 1, len(val))  # at most the validation set
         sub = set(representative_subset(val, n=valid_subset, seed=0))
         small = [i for i, o in enumerate(val) if o in sub]
         loaders.insert(1, ArrayDL(vds.subset(torch.tensor(small)), bs=2 * bs, **kw))
@@ -113,7 +114,7 @@ class _Scale(nn.Module):
     def __init__(self, s:float): super().__init__(); self.s = s
     def forward(self, x): return x * self.s
 
-def resnet28(n_out:int=10, c_in:int=1, widths=(24, 48, 96, 192), out_scale:float=0.125) -> nn.Sequential:
+def resnet28(n_out:int=10, c_in:int=1, widths=(16, 32, 96, 192), out_scale:float=0.125) -> nn.Sequential:
     "A ResNet-9-shaped network for small images: `widths` channels at full, 1/2, 1/4 and 1/8 resolution."
     check_int('n_out', n_out, 1); check_int('c_in', c_in, 1); check_number('out_scale', out_scale, 0, lo_open=True)
     if len(widths) != 4: raise ValueError(f"`widths` needs four channel counts, got {widths!r}")

@@ -111,6 +111,7 @@ def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:in
     dls = dblock.dataloaders(path, bs=bs, num_workers=num_workers)
     if norm == 'exact': dls.add_tfms([exact_normalize(dls, show_progress=False)], 'after_batch')
     if valid_subset is not None:  # per-epoch validation on a subset; the whole validation set stays as `dls[2]`
+        check_int('valid_subset', valid_subset, 1, len(dls.valid_ds))  # at most the validation set
         small = representative_subset(dls.valid_ds.items, n=valid_subset, seed=0)
         dls.loaders[1:] = [dls.test_dl(small, with_labels=True), dls.valid]
     return dls
@@ -178,6 +179,7 @@ _CHECKS = {  # setting: its check (each raises a ValueError or TypeError naming 
     'tta': lambda v: check_choice('tta', v, TTAS), 'sched': lambda v: check_choice('sched', v, SCHEDS),
     'loader': lambda v: check_choice('loader', v, LOADERS), 'ema': lambda v: v is None or check_number('ema', v, 0, 1, hi_open=True),
     'recipe': lambda v: v is None or check_choice('recipe', v, RECIPES),
+    'progressive_finish': lambda v: v is None or check_number('progressive_finish', v, 0, 1, lo_open=True),
 }
 
 def check_settings(**settings):
@@ -188,6 +190,7 @@ def check_settings(**settings):
     if g('mix', 'none') != 'none' or g('alpha') is not None: mix_callback(g('mix', 'none'), g('alpha'))  # α for that mix
     if g('loss_func') is not None and g('ls'): raise ValueError("give either `loss_func` or `ls` (label smoothing), not both")
     if g('scale_reg') and g('progressive') is None: raise ValueError("`scale_reg` links regularization to progressive resizing: give `progressive` too")
+    if g('progressive_finish') is not None and g('progressive') is None: raise ValueError("`progressive_finish` is the end of progressive resizing's growth: give `progressive` too")
     if g('subset') is not None and g('bs') is not None and g('subset') < g('bs'):
         raise ValueError(f"`subset` ({g('subset')}) is smaller than the batch size `bs` ({g('bs')}): the training loader would have no batch")
     if g('precision') == 'fp16' and not torch.cuda.is_available(): raise ValueError("`precision='fp16'` needs a CUDA GPU; on a CPU use 'bf16'")
@@ -212,14 +215,14 @@ def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed
                  mix:str='none', alpha:float=None,
                  ls:float=0., progressive=None, scale_reg:bool=False, scale_aug:bool=None, opt:str='adam', wd:float=None,
                  precision:str='fp32', channels_last:bool=False, loss_func=None, metrics=accuracy, cbs=None,
-                 loader:str='folder', ema:float=None, recipe:str=None, **kwargs) -> Learner:
+                 loader:str='folder', ema:float=None, progressive_finish:float=None, recipe:str=None, **kwargs) -> Learner:
     "A fastai `Learner` training a model from scratch on `data` (see `resolve_data`), seeded when `seed` is given."
     check_settings(data=data, size=size, bs=bs, arch=arch, seed=seed, norm=norm, subset=subset, aug=aug, valid_subset=valid_subset, holdout=holdout,
                    mix=mix, alpha=alpha, ls=ls, progressive=progressive, scale_reg=scale_reg or bool(scale_aug), opt=opt, wd=wd, precision=precision,
-                   loss_func=loss_func, loader=loader, ema=ema, item_tfms=item_tfms)
+                   loss_func=loss_func, loader=loader, ema=ema, item_tfms=item_tfms, progressive_finish=progressive_finish)
     mix_cb = mix_callback(mix, alpha)
-    prog_cb = None if progressive is None else ProgressiveResize(start=progressive, scale_reg=scale_reg,
-                                                                 scale_aug=ifnone(scale_aug, scale_reg))
+    prog_cb = None if progressive is None else ProgressiveResize(start=progressive, scale_reg=scale_reg, scale_aug=ifnone(scale_aug, scale_reg),
+                                                                 **({} if progressive_finish is None else dict(finish_pct=progressive_finish)))
     if seed is not None: set_seed(seed, reproducible=True)
     if loader == 'array':
         dls = array_dls(resolve_data(data), bs=bs, subset=subset, seed=seed, holdout=holdout, valid_subset=valid_subset,
@@ -315,8 +318,9 @@ def fit_run(epochs:int=5, lr:float=3e-3, seed:int=0, tta:str='none', sched:str='
             with learn.no_bar(): p, y = learn.get_preds(dl=full)
             final.update(accuracy=accuracy(p, y).item(), ece=expected_calibration_error(p, y), accuracy_valid_subset=final['accuracy'])
         if tta != 'none':  # every process predicts its share; fastai gathers them all in each process
+            t = time.perf_counter()
             with learn.no_bar(): p, y = tta_preds(learn, tta, dl=full)
-            final['accuracy_tta'] = accuracy(p, y).item()
+            final.update(accuracy_tta=accuracy(p, y).item(), tta_time_s=time.perf_counter() - t)
     wall = time.perf_counter() - start
     ema = getattr(learn, 'weight_ema', None)
     if ema is not None and ema.raw_state is not None:  # the ablation of the average, measured on the same run (not in its time)
@@ -367,6 +371,7 @@ def sota_train(
     ls:float=0., # Label smoothing ε of the cross-entropy (0: none)
     progressive:float=None, # Progressive resizing from this start size (pixels, or a fraction of the final size)
     scale_reg:bool=False, # With --progressive: scale the mix α and augmentation strength with the size
+    progressive_finish:float=None, # With --progressive: fraction of training at which the full size is reached (default 0.75)
     tta:str='none', # Also report accuracy with TTA: none, fastai, fastai_one_pass, corners, corners_flip, flip_shift
     precision:str='fp32', # fp32, bf16 (GPU or CPU), fp16 (GPU)
     channels_last:bool=False, # Channels-last memory format

@@ -29,7 +29,8 @@ BAD_FLAGS = [  # every flag of `sota-train` with a bad value, and what the one-l
     (('--out',), 'expected one argument'), (('--loader', 'lmdb'), '`loader` must be one of'),
     (('--loader', 'array', '--size', '32'), "`loader='array'` uses the images at their own size"),
     (('--loader', 'array', '--norm', 'batch'), "normalizes with the exact statistics"), (('--ema', '1'), '`ema` must be a number in [0, 1)'),
-    (('--recipe', 'gpu5'), '`recipe` must be one of'), (('--recipe', 'cpu10', '--ema', '-0.5'), '`ema` must be a number'),
+    (('--recipe', 'gpu5'), '`recipe` must be one of'), (('--progressive-finish', '0.5'), 'give `progressive` too'),
+    (('--progressive', '0.5', '--progressive-finish', '1.5'), '`progressive_finish` must be a number in (0, 1]'), (('--recipe', 'cpu10', '--ema', '-0.5'), '`ema` must be a number'),
 ]
 
 @pytest.mark.parametrize('args, msg', BAD_FLAGS)
