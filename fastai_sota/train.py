@@ -365,6 +365,7 @@ def sota_train(
     norm:str='exact', # Normalization: 'exact' (whole training set), 'batch' (fastai one-batch estimate), 'none'
     subset:int=None, # Train on a representative subset of this many training images
     valid_subset:int=None, # Validate each epoch on a representative subset of this many images; the whole set once at the end
+    holdout:int=None, # Validate on this many training images set aside instead of the test set (to choose a recipe)
     aug:str='none', # Batch augmentation: none, flip_crop, fastai, flip_shift
     mix:str='none', # Mix callback: none, mixup, cutmix, cutmixup, manifold, fmix, resizemix
     alpha:float=None, # Beta(α, α) parameter of the mix (default: each callback's own)

@@ -19,7 +19,7 @@ BAD_FLAGS = [  # every flag of `sota-train` with a bad value, and what the one-l
     (('--opt', 'adamw'), '`opt` must be one of'), (('--wd', '1.5'), '`wd` must be a number in [0, 1)'),
     (('--arch', 'resnet9000'), '`arch` must be one of'), (('--seed', '-3'), '`seed` must be a whole number in [0, inf]'),
     (('--runs', '0'), '`runs` must be a whole number'), (('--norm', 'imagenet'), '`norm` must be one of'),
-    (('--subset', '0'), '`subset` must be a whole number'), (('--subset', '50'), 'smaller than the batch size'), (('--valid-subset', '0'), '`valid_subset` must be a whole number'),
+    (('--subset', '0'), '`subset` must be a whole number'), (('--subset', '50'), 'smaller than the batch size'), (('--valid-subset', '0'), '`valid_subset` must be a whole number'), (('--holdout', '-5'), '`holdout` must be a whole number'),
     (('--aug', 'heavy'), '`aug` must be one of'), (('--mix', 'mixout'), '`mix` must be one of'),
     (('--mix', 'mixup', '--alpha', '0'), '`alpha` must be a number in (0, inf]'), (('--alpha', '1'), '`alpha` does not apply'),
     (('--ls', '1'), '`ls` must be a number in [0, 1)'), (('--progressive', '0'), '`start` must be'),
