@@ -96,6 +96,7 @@ def _run_record(row, epochs, learn, rec) -> dict:
     if 'ece' in final: r.update(ece=final['ece'], accuracy_valid_subset=final['accuracy_valid_subset'])
     r.update({k: final[k] for k in ('accuracy_tta', 'tta_time_s', 'accuracy_raw_weights', 'accuracy_tta_raw_weights') if k in final})
     r['valid_curve'] = [e['accuracy'] for e in rec['epochs']]
+    r.update(epoch_log=rec['epochs'], peak_rss_mb=rec['peak_rss_mb'])  # every per-epoch metric, and the peak memory
     return r
 
 def _eval_ttas(learn, ref, epochs, settings, ttas, runs, seed):

@@ -144,7 +144,7 @@ SCHEDS = ('one_cycle', 'flat_cos')
 
 LOADERS = ('folder', 'array')
 RECIPES = {  # named presets: every setting of `sota_train` they fix
-    'cpu10': dict(data='fashion_mnist', loader='array', arch='resnet28', bs=256, lr=1e-2, epochs=12, aug='flip_shift', ls=0.1,
+    'cpu10': dict(data='fashion_mnist', loader='array', arch='resnet28', bs=256, lr=1e-2, epochs=8, aug='flip_shift', ls=0.1,
                   ema=0.99, tta='flip_shift', valid_subset=1000),
 }
 
