@@ -26,13 +26,13 @@ MIX_NAMES = ('mixup', 'cutmix', 'cutmixup', 'manifold', 'fmix', 'resizemix')
 GRID = {  # row: what it changes in the reference recipe
     'baseline (one-batch normalization)': dict(norm='batch'),
     REFERENCE: dict(),
-    'progressive resizing (from half size)': dict(progressive=0.5),
+    'progressive resizing (from half size)': dict(progressive=0.5, progressive_finish=0.75),  # the default when it ran
     'label smoothing 0.1': dict(ls=0.1),
     **{m: dict(mix=m) for m in MIX_NAMES},
 }
 PROGRESSIVE = {  # fixed 64 px against progressive resizing from 32 px (`ProgressiveResize(start=0.5)`), 5 epochs
     'fixed 64 px': dict(),
-    'progressive 32→64 px, full size from 75 %': dict(progressive=0.5),
+    'progressive 32→64 px, full size from 75 %': dict(progressive=0.5, progressive_finish=0.75),
     'progressive 32→64 px, full size from 50 %': dict(progressive=0.5, progressive_finish=0.5),
     'fixed 32 px (tested at 32 px)': dict(size=32),
 }

@@ -47,7 +47,7 @@ def _step(start:int, final:int, step:int=None) -> int:
         raise ValueError(f"`step`={step} cannot reach the final size {final} from {start}: (final - start) must be a multiple of it")
     return step
 
-def size_schedule(pct:float, final:int, start=0.5, start_pct:float=0., finish_pct:float=0.75, step:int=None) -> int:
+def size_schedule(pct:float, final:int, start=0.5, start_pct:float=0., finish_pct:float=0.5, step:int=None) -> int:
     "Training size at progress `pct` in [0, 1]: `start` until `start_pct`, linear growth in `step`s, `final` from `finish_pct`."
     _check_pcts(start_pct, finish_pct)
     s0 = _start_size(start, final)
@@ -101,7 +101,7 @@ def _forward_error(model, x):
 class ProgressiveResize(Callback):
     "Resize training batches from `start` to their full size between `start_pct` and `finish_pct` of each fit."
     order, run_valid = MixedPrecision.order - 2, False
-    def __init__(self, start=0.5, start_pct:float=0., finish_pct:float=0.75, step:int=None, mode:str='bilinear',
+    def __init__(self, start=0.5, start_pct:float=0., finish_pct:float=0.5, step:int=None, mode:str='bilinear',
                  scale_reg:bool=False, reg_attrs=('alpha', 'mixup_alpha', 'cutmix_alpha'), scale_aug:bool=False,
                  min_reg:float=0.1):
         check_start(start); _check_pcts(start_pct, finish_pct)

@@ -372,7 +372,7 @@ def sota_train(
     ls:float=0., # Label smoothing ε of the cross-entropy (0: none)
     progressive:float=None, # Progressive resizing from this start size (pixels, or a fraction of the final size)
     scale_reg:bool=False, # With --progressive: scale the mix α and augmentation strength with the size
-    progressive_finish:float=None, # With --progressive: fraction of training at which the full size is reached (default 0.75)
+    progressive_finish:float=None, # With --progressive: fraction of training at which the full size is reached (default 0.5)
     tta:str='none', # Also report accuracy with TTA: none, fastai, fastai_one_pass, corners, corners_flip, flip_shift
     precision:str='fp32', # fp32, bf16 (GPU or CPU), fp16 (GPU)
     channels_last:bool=False, # Channels-last memory format
