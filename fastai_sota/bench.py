@@ -42,7 +42,7 @@ CPU10 = {  # the recipe minus each technique that changes its training (EMA and 
     'cpu10 recipe': dict(),
     'without label smoothing': dict(ls=0., n_seeds=1),
     'without flip-and-shift augmentation': dict(aug='none', n_seeds=1),
-    'xresnet18 instead of resnet28': dict(arch='xresnet18', epochs=6, n_seeds=1),
+    'xresnet18 instead of resnet28': dict(arch='xresnet18', n_seeds=1),  # as fast on 2 threads (`results/speed_models.json`): same epochs
     'plain xresnet18 baseline': dict(loader='folder', arch='xresnet18', aug='flip_crop', ls=0., ema=None, tta='fastai', bs=128, lr=8e-3,
                                      epochs=6, n_seeds=1),  # the best fastai run before the recipe (92.58 % with fastai's TTA in 9 min)
     "fastai's image-folder loader instead of arrays": dict(loader='folder', n_seeds=1),
