@@ -38,14 +38,14 @@ PROGRESSIVE = {  # fixed 64 px against progressive resizing from 32 px (`Progres
 }
 TTA_CHOICES = ('fastai', 'fastai_one_pass') + tuple(f'{t} {o}' for t in ('corners', 'corners_flip') for o in (
     'crop_pct=0.875', 'crop_pct=0.9', 'crop_pct=0.93', 'crop_pct=0.875 beta=0.5', 'crop_pct=0.93 beta=0.5')) + ('fastai beta=0.5',)
-CPU10 = {  # the recipe minus each technique that changes its training (EMA and TTA are taken off on the recipe's own runs)
+CPU10 = {  # the recipe minus each technique that changes its training (EMA and TTA are taken off on the recipe's own runs;
+           # the in-memory loader changes only the time, measured by `speed/loaders.py`)
     'cpu10 recipe': dict(),
     'without label smoothing': dict(ls=0., n_seeds=1),
     'without flip-and-shift augmentation': dict(aug='none', n_seeds=1),
     'xresnet18 instead of resnet28': dict(arch='xresnet18', n_seeds=1),  # as fast on 2 threads (`results/speed_models.json`): same epochs
     'plain xresnet18 baseline': dict(loader='folder', arch='xresnet18', aug='flip_crop', ls=0., ema=None, tta='fastai', bs=128, lr=8e-3,
                                      epochs=6, n_seeds=1),  # the best fastai run before the recipe (92.58 % with fastai's TTA in 9 min)
-    "fastai's image-folder loader instead of arrays": dict(loader='folder', n_seeds=1),
 }
 CROSSOVER = {
     'no mix': dict(),
@@ -184,7 +184,7 @@ def helps_from(res:dict, row:str):
 def _describe(res) -> str:
     s = res['settings']
     seeds = sorted({k for r in res['runs'].values() for k in r}, key=int)
-    return (f"{s['arch']} from scratch on {s['data']} ({s['subset'] or 'all'} training images), one-cycle lr {s['lr']}, "
+    return (f"{s['arch']} from scratch on {s['data']} ({s.get('subset') or 'all'} training images), one-cycle lr {s['lr']}, "
             f"batch {s['bs']}, augmentation {s['aug']}; official test set; seeds {', '.join(seeds)}; `{res.get('command', 'sota-bench')}`.\n")
 
 def grid_table(res:dict) -> str:
