@@ -8,7 +8,7 @@ Docs: https://fastai-sota.github.io/fastai_sota/speedrun.html.md"""
 from __future__ import annotations
 from contextlib import contextmanager
 import numpy as np
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
 from torch import Tensor
 from functools import partial
 from torch.optim.swa_utils import AveragedModel

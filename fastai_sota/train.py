@@ -10,8 +10,7 @@ from .checks import quiet_if_command, check_choice, check_int, check_number, run
 quiet_if_command()  # before fastai's imports: `sota-train` prints no FutureWarning of PyTorch's about fastai's code
 import json, os, platform, resource, statistics, sys, time
 from contextlib import nullcontext
-import functools
-from functools import partial
+from functools import partial, wraps
 from pathlib import Path
 
 import numpy as np, torch, fastai, fastcore
@@ -159,7 +158,7 @@ def apply_recipe(func, recipe:str, settings:dict, given=None) -> dict:
 
 def takes_recipe(f):
     "Let `f` take `recipe=`: the preset's settings for every argument of `f` the call does not give (by name)."
-    @functools.wraps(f)
+    @wraps(f)
     def _f(*args, recipe:str=None, **kwargs):
         if recipe is None: return f(*args, **kwargs)
         if args: raise TypeError(f"with `recipe`, give the other arguments of {f.__name__} by name")
