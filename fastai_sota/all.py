@@ -12,14 +12,14 @@ from fastai.vision.all import *
 import fastai.vision.all as _fastai_vision_all
 import fastai.callback.mixup as _fastai_mixup, fastai.losses as _fastai_losses
 from .checks import (
-    COMMANDS, check_number, check_int, check_choice, quiet_if_command, run_as_script, command_errors,
-    run_command, parse_command)
+    COMMANDS, EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, check_number, check_int, check_choice, quiet_if_command,
+    run_as_script, command_errors, run_command, parse_command)
 from .data import (
     FMNIST_CLASSES, FMNIST_FILES, FMNIST_URL, FMNIST_ENV, DEBIAN_FMNIST_PKG, IMAGENETTE_SIZES, read_idx,
     write_idx, read_fashion_mnist, write_image_folder, fashion_mnist, representative_subset, sample_path,
     split_items, imagenette_url, imagenette, every_item_once, dataset_stats, stats_dl, exact_normalize)
 from .losses import (
-    smooth_targets, check_targets, ClassAxisProtocol, LabelSmoothingCrossEntropy,
+    smooth_targets, check_targets, smoothed_nll, ClassAxisProtocol, LabelSmoothingCrossEntropy,
     LabelSmoothingCrossEntropyFlat, SoftTargetCrossEntropy, LabelSmoothingBCEWithLogits,
     LabelSmoothingBCEWithLogitsLossFlat, expected_calibration_error, ECE)
 from .tta import (
@@ -37,7 +37,7 @@ from .speedrun import (
 from .train import (
     DATASETS, NORMS, AUGS, MIXES, TTAS, OPTS, PRECISIONS, SCHEDS, LOADERS, RECIPES, ARCHS,
     imagenette_archive_size, resolve_data, aug_tfms, image_folder_dls, mix_callback, tta_preds, apply_recipe,
-    takes_recipe, check_settings, sota_learner, EpochLog, versions, process_seconds, fit_run, summarize,
+    split_sizes, takes_recipe, check_settings, sota_learner, EpochLog, versions, process_seconds, fit_run, summarize,
     write_json, sota_train, recipe_flags, prepare, train_runs, command_line, given_options)
 from .compat import (
     PATCHED_FASTAI, PATCHES, needs_patches, broadcast_idxs, apply_patches)

@@ -6,13 +6,13 @@ Docs: https://fastai-sota.github.io/fastai_sota/checks.html.md"""
 
 # %% ../nbs/00_checks.ipynb #0001
 from __future__ import annotations
-import math, sys, warnings
+import math, sys, traceback, warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['COMMANDS', 'check_number', 'check_int', 'check_choice', 'quiet_if_command', 'run_as_script', 'command_errors',
-           'run_command', 'parse_command']
+__all__ = ['COMMANDS', 'EXIT_OK', 'EXIT_FAILED', 'EXIT_BAD_INPUT', 'check_number', 'check_int', 'check_choice',
+           'quiet_if_command', 'run_as_script', 'command_errors', 'run_command', 'parse_command']
 
 # %% ../nbs/00_checks.ipynb #0005
 def _interval(lo, hi, lo_open, hi_open) -> str:
@@ -42,6 +42,7 @@ def check_choice(name:str, value, allowed):
 # %% ../nbs/00_checks.ipynb #new2
 COMMANDS = ('sota-train', 'sota-bench')
 _COMMAND_FILES = ('fastai_sota/train.py', 'fastai_sota/bench.py')
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2  # a command's exit status: done, failed while running, bad input
 
 def quiet_if_command():
     "Hide PyTorch's `torch.jit.script` deprecation warning (raised inside fastai's imports) when a command of the package runs."
@@ -55,7 +56,7 @@ def run_as_script(g:dict) -> bool:
 
 def _exit_one_line(name:str, msg):
     print(f"{name}: error: {' '.join(str(msg).split())}", file=sys.stderr)
-    raise SystemExit(2)
+    raise SystemExit(EXIT_BAD_INPUT)
 
 @contextmanager
 def command_errors(name:str):
@@ -63,11 +64,16 @@ def command_errors(name:str):
     try: yield
     except (ValueError, TypeError, OSError) as e: _exit_one_line(name, e)
 
-def run_command(name:str, func, prepare, run, argv=None):
-    "The command `name`: the options of `func` from `argv`, checked by `prepare` (bad input: one line, status 2), then `run(options, prepared)`."
+def run_command(name:str, func, prepare, run, argv=None) -> int:
+    "The command `name`'s exit status: the options of `func` from `argv`, checked by `prepare` (bad input: one line, status 2), then `run(options, prepared)` (a failure: its traceback and one last line, status 1)."
     opts = parse_command(func, name, argv)
     with command_errors(name): ready = prepare(opts)
-    return run(opts, ready)
+    try: run(opts, ready)
+    except Exception as e:
+        traceback.print_exc()
+        print(f"{name}: failed: {type(e).__name__}: {' '.join(str(e).split())}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
 
 def parse_command(func, name:str, argv=None) -> dict:
     "The arguments of `func` read from `argv` (default: the command line), argparse's errors as one line."

@@ -12,9 +12,9 @@ from fastai.losses import BaseLoss
 from .checks import check_number
 
 # %% auto #0
-__all__ = ['smooth_targets', 'check_targets', 'ClassAxisProtocol', 'LabelSmoothingCrossEntropy', 'LabelSmoothingCrossEntropyFlat',
-           'SoftTargetCrossEntropy', 'LabelSmoothingBCEWithLogits', 'LabelSmoothingBCEWithLogitsLossFlat',
-           'expected_calibration_error', 'ECE']
+__all__ = ['smooth_targets', 'check_targets', 'smoothed_nll', 'ClassAxisProtocol', 'LabelSmoothingCrossEntropy',
+           'LabelSmoothingCrossEntropyFlat', 'SoftTargetCrossEntropy', 'LabelSmoothingBCEWithLogits',
+           'LabelSmoothingBCEWithLogitsLossFlat', 'expected_calibration_error', 'ECE']
 
 # %% ../nbs/01_losses.ipynb #0006
 def _check_eps(eps): return check_number('eps', eps, 0, 1, hi_open=True)
@@ -31,6 +31,7 @@ def smooth_targets(y:Tensor, n_classes:int, eps:float=0.1) -> Tensor:
 
 # %% ../nbs/01_losses.ipynb #0011
 _REDUCTIONS = ('mean', 'sum', 'none')
+_HALF = (torch.float16, torch.bfloat16)
 
 def _check_reduction(reduction):
     if reduction not in _REDUCTIONS: raise ValueError(f"`reduction` must be one of {_REDUCTIONS}, got {reduction!r}")
@@ -66,6 +67,16 @@ def check_targets(output:Tensor, target:Tensor, axis:int=1, ignore_index:int=Non
     return False
 
 # %% ../nbs/01_losses.ipynb #0013
+def smoothed_nll(logp:Tensor, target:Tensor, eps:float, ignore_index:int=-100, reduction:str='mean') -> Tensor:
+    "PyTorch's label-smoothed cross-entropy from log-probabilities `logp` (class axis 1) and class indices: `(1-eps)·NLL + eps·mean_c(-log p_c)`, ignored targets out of both terms."
+    nll = F.nll_loss(logp, target, ignore_index=ignore_index, reduction=reduction)
+    if eps == 0: return nll
+    keep = target != ignore_index
+    smooth = logp.sum(1) * keep  # a sum, not a mean, over the classes: its gradient is a view, not a new (B, K) tensor
+    if reduction == 'none': return torch.lerp(nll, smooth / -logp.shape[1], eps)
+    n = keep.sum() * logp.shape[1] if reduction == 'mean' else logp.shape[1]
+    return torch.lerp(nll, -smooth.sum() / n, eps)
+
 class ClassAxisProtocol:
     "fastai's `activation` (softmax) and `decodes` (arg-max) along the loss's class axis `self.axis`."
     def activation(self, out:Tensor) -> Tensor:
@@ -107,6 +118,9 @@ class LabelSmoothingCrossEntropy(ClassAxisProtocol, nn.Module):
             if soft: tgt = tgt.movedim(self.axis, 1)
         if soft and tgt.dtype != out.dtype: tgt = tgt.to(out.dtype)
         elif not soft and tgt.dtype != torch.long: tgt = tgt.long()
+        if not soft and w is None:  # the common case, term by term: fewer tensor operations than PyTorch's (speed/losses.py)
+            logp = F.log_softmax(out, 1, dtype=torch.float32 if out.dtype in _HALF else None)  # float32, as autocast's cross-entropy
+            return smoothed_nll(logp, tgt, self.eps, self.ignore_index, self.reduction)
         return F.cross_entropy(out, tgt, weight=w, reduction=self.reduction, label_smoothing=self.eps,
                                **({} if soft else {'ignore_index': self.ignore_index}))
 

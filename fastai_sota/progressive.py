@@ -26,8 +26,9 @@ __all__ = ['check_start', 'size_schedule', 'aug_knobs', 'scale_knobs', 'resized'
 # %% ../nbs/05_progressive.ipynb #0006
 def check_start(start):
     "`start` if it is a size in pixels (a whole number >= 1) or a fraction of the final size in (0, 1]."
-    if isinstance(start, bool) or not isinstance(start, (int, float)) or start <= 0 or (isinstance(start, float) and start > 1 and start != int(start)):
-        raise ValueError(f"`start` must be a size in pixels or a fraction of the final size in (0, 1], got {start!r}")
+    check_number('start', start, 0, lo_open=True)
+    if isinstance(start, float) and start > 1 and not start.is_integer():
+        raise ValueError(f"`start` must be a size in pixels (a whole number) or a fraction of the final size in (0, 1], got {start!r}")
     return start
 
 def _start_size(start, final:int) -> int:
@@ -135,19 +136,24 @@ class ProgressiveResize(Callback):
         final = min(x.shape[-2:])
         s0, st = _start_size(self.start, final), _step(_start_size(self.start, final), final, self.step)
         model, was_training = self.learn.model, self.learn.model.training
-        model.eval()
+        model.eval()  # one item: BatchNorm layers (fastai's heads hold a `BatchNorm1d`) refuse it in training mode
         try:
-            failed = {s: e for s in range(s0, final + 1, st) if (e := _forward_error(model, resized(x, s, self.mode))) is not None}
+            if _forward_error(model, x) is not None: return  # fails at its own size too: not ours to explain
+            failed = {s: e for s in range(s0, final, st) if (e := _forward_error(model, resized(x, s, self.mode))) is not None}
+            larger_fails = bool(failed) and _forward_error(model, resized(x, 2 * final, self.mode)) is not None
         finally: model.train(was_training)
         if not failed: return
         bad, err = max(failed), failed[max(failed)]
         why = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
-        if bad >= final or _forward_error(model, x) is not None: return  # fails at its own size too: not ours to explain
-        if bad + st >= final:
-            raise ValueError(f"ProgressiveResize: this model only takes its full {final}-px input (a fixed input size, as a ViT's "
-                             f"position embeddings): it cannot be resized progressively. On {bad} px: {why}")
-        raise ValueError(f"ProgressiveResize: the model fails on {bad}-px inputs ({why}); the smallest start size that works "
-                         f"for it is {bad + st} px: pass `start={bad + st}` or larger")
+        if bad + st < final:
+            raise ValueError(f"ProgressiveResize: the model fails on {bad}-px inputs ({why}); the smallest start size that works "
+                             f"for it is {bad + st} px: pass `start={bad + st}` or larger")
+        if larger_fails:
+            raise ValueError(f"ProgressiveResize: this model only takes its own {final}-px input (it fails on smaller and larger "
+                             f"ones: a fixed input size, as a ViT's position embeddings): it cannot be resized progressively. "
+                             f"On {bad} px: {why}")
+        raise ValueError(f"ProgressiveResize: the model needs inputs of at least {final} px, its full training size, so it "
+                         f"cannot start smaller ({bad} px: {why}): train at a larger size, or without ProgressiveResize")
 
     def size_now(self, final:int) -> int:
         "The scheduled size (shorter side) at the learner's current progress, for a final size `final`."

@@ -46,9 +46,9 @@ import fastai_sota.compat  # lets `distrib_ctx` and bf16 run on CPUs too
 # %% auto #0
 __all__ = ['DATASETS', 'NORMS', 'AUGS', 'MIXES', 'TTAS', 'OPTS', 'PRECISIONS', 'SCHEDS', 'LOADERS', 'RECIPES', 'ARCHS',
            'imagenette_archive_size', 'resolve_data', 'aug_tfms', 'image_folder_dls', 'mix_callback', 'tta_preds',
-           'apply_recipe', 'takes_recipe', 'check_settings', 'sota_learner', 'EpochLog', 'versions', 'process_seconds',
-           'fit_run', 'summarize', 'write_json', 'sota_train', 'recipe_flags', 'prepare', 'train_runs', 'command_line',
-           'given_options', 'main']
+           'apply_recipe', 'split_sizes', 'takes_recipe', 'check_settings', 'sota_learner', 'EpochLog', 'versions',
+           'process_seconds', 'fit_run', 'summarize', 'write_json', 'sota_train', 'recipe_flags', 'prepare',
+           'train_runs', 'command_line', 'given_options', 'main']
 
 # %% ../nbs/06_train.ipynb #0006
 DATASETS = ('sample', 'fashion_mnist', 'imagenette', 'imagewoof')
@@ -154,7 +154,17 @@ def apply_recipe(func, recipe:str, settings:dict, given=None) -> dict:
     own = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]  # not those `@delegates` adds
     defaults = {k: p.default for k, p in inspect.signature(func).parameters.items() if k in own}
     unset = (lambda k: k not in given) if given is not None else (lambda k: settings.get(k, defaults[k]) == defaults[k])
-    return settings | {k: v for k, v in RECIPES[recipe].items() if k in defaults and unset(k)}
+    preset = {k: v for k, v in RECIPES[recipe].items() if k in defaults and unset(k)}
+    if 'valid_subset' in preset:  # the recipe's per-epoch validation subset: at most the validation set of the data given
+        preset['valid_subset'] = min(preset['valid_subset'], split_sizes(settings.get('data', preset.get('data')), settings.get('holdout'))[1])
+    return settings | preset
+
+def split_sizes(data, holdout:int=None) -> tuple:
+    "Numbers of training and validation images of `data` (see `resolve_data`): `train/` and `valid/` (or `val/`), or `holdout` of `train/`."
+    path = resolve_data(data)
+    n_train = len(get_image_files(path/'train'))
+    if holdout is not None: return n_train - holdout, holdout
+    return n_train, len(get_image_files(path/next((v for v in ('valid', 'val') if (path/v).is_dir()), 'valid')))
 
 def takes_recipe(f):
     "Let `f` take `recipe=`: the preset's settings for every argument of `f` the call does not give (by name)."
@@ -393,8 +403,17 @@ def prepare(settings:dict, given=None) -> Path:
     if settings.get('recipe') is not None:
         settings.update(apply_recipe(sota_train, settings['recipe'], settings, given))
         if not rank_distrib(): print(f"recipe {settings['recipe']}: {recipe_flags(settings['recipe'])}", flush=True)
+        vs = RECIPES[settings['recipe']].get('valid_subset')
+        if vs is not None and settings.get('valid_subset') != vs and 'valid_subset' not in (given or ()) and not rank_distrib():
+            print(f"  --valid-subset {settings['valid_subset']}: all the validation images of {settings['data']} "
+                  f"(fewer than the recipe's {vs})", flush=True)
     check_settings(**{k: v for k, v in settings.items() if k != 'out'})
     resolve_data(settings['data'], settings['size'])  # builds Fashion-MNIST once, or says how to get it
+    holdout, subset, valid_subset = (settings.get(k) for k in ('holdout', 'subset', 'valid_subset'))
+    n_train, n_val = split_sizes(settings['data'], holdout)  # subsets fit the data: said now, not after reading it
+    if holdout is not None: check_int('holdout', holdout, 1, n_train + holdout - 1)
+    if subset is not None: check_int('subset', subset, 1, n_train)
+    if valid_subset is not None: check_int('valid_subset', valid_subset, 1, n_val)
     out = Path(settings['out'])
     return out/'sota_train.json' if out.is_dir() or str(settings['out']).endswith(('/', os.sep)) else out
 
@@ -440,8 +459,8 @@ def given_options(argv=None) -> set:
     argv = sys.argv[1:] if argv is None else argv
     return {a[2:].split('=')[0].replace('-', '_') for a in argv if a.startswith('--')}
 
-def main(argv=None):
-    "The `sota-train` command: `sota_train` with its options on the command line; bad input ends in one line (status 2)."
+def main(argv=None) -> int:
+    "The `sota-train` command: `sota_train` with its options on the command line; its exit status (0 done, 2 bad input in one line, 1 failed)."
     return run_command('sota-train', sota_train, partial(prepare, given=given_options(argv)), train_runs, argv)
 
-if run_as_script(globals()): main()
+if run_as_script(globals()): sys.exit(main())

@@ -1,5 +1,6 @@
 "The `sota-train` command as a user runs it."
 import json, subprocess, sys
+from pathlib import Path
 import pytest
 
 def run(*args, cwd=None):
@@ -29,6 +30,8 @@ BAD_FLAGS = [  # every flag of `sota-train` with a bad value, and what the one-l
     (('--out',), 'expected one argument'), (('--loader', 'lmdb'), '`loader` must be one of'),
     (('--loader', 'array', '--size', '32'), "`loader='array'` uses the images at their own size"),
     (('--loader', 'array', '--norm', 'batch'), "normalizes with the exact statistics"), (('--ema', '1'), '`ema` must be a number in [0, 1)'),
+    (('--valid-subset', '900'), '`valid_subset` must be a whole number in [1, 500], got 900'),
+    (('--subset', '5000'), '`subset` must be a whole number in [1, 2000], got 5000'), (('--holdout', '2000'), '`holdout` must be a whole number in [1, 1999]'),
     (('--recipe', 'gpu5'), '`recipe` must be one of'), (('--progressive-finish', '0.5'), 'give `progressive` too'),
     (('--progressive', '0.5', '--progressive-finish', '1.5'), '`progressive_finish` must be a number in (0, 1]'), (('--recipe', 'cpu10', '--ema', '-0.5'), '`ema` must be a number'),
 ]
@@ -114,3 +117,35 @@ def test_sota_train_resume(tmp_path):
     p = run('--epochs', '2', '--subset', '200', '--resume', '--out', str(tmp_path/'r.json'))  # nothing left to do
     assert p.returncode == 0 and 'already complete' in p.stdout, p.stderr[-3000:]
     assert json.loads((tmp_path/'r.json').read_text())['runs'][0] == r
+
+def console(name, *args, cwd=None):
+    "The console script `name` that pip installed beside this Python, run as a shell runs it."
+    script = Path(sys.executable).parent/name
+    assert script.exists(), f'{script}: the package is not installed (pip install -e .)'
+    return subprocess.run([str(script), *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+def test_console_script_exit_status_done_bad_failed(tmp_path):
+    "`sota-train` as installed: 0 after a run (no results dict printed), 2 on bad input (one line), 1 when the run fails."
+    p = console('sota-train', '--epochs', '1', '--subset', '100', cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert 'final accuracy:' in p.stdout and "{'command'" not in p.stdout + p.stderr and 'Traceback' not in p.stderr
+    assert json.loads((tmp_path/'sota_train.json').read_text())['summary']['n'] == 1
+    p = console('sota-train', '--epochs', '0', cwd=tmp_path)
+    assert p.returncode == 2 and p.stderr.strip().splitlines() == ['sota-train: error: `epochs` must be a whole number in [1, inf], got 0']
+    # a run that fails while running: resuming from a damaged checkpoint
+    fail = tmp_path/'fail'; fail.mkdir()
+    (fail/'sota_train_seed42_ckpt.pth').write_bytes(b'not a checkpoint')
+    (fail/'sota_train_seed42_ckpt.json').write_text(json.dumps(dict(epochs=[dict(epoch=0, accuracy=0.5)])))
+    p = console('sota-train', '--epochs', '2', '--subset', '100', '--resume', '--out', str(fail), cwd=tmp_path)
+    assert p.returncode == 1 and 'Traceback' in p.stderr, p.stderr[-2000:]
+    assert p.stderr.strip().splitlines()[-1].startswith('sota-train: failed: ')
+
+def test_bench_console_script_exit_status(tmp_path):
+    "`sota-bench` as installed: 0 after a grid (the table printed, no results dict), 1 when the run fails."
+    p = console('sota-bench', '--tier', 'smoke', '--seeds', '1', '--only', 'exact normalization', '--subset', '64',
+                '--out', str(tmp_path), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert '| exact normalization' in p.stdout and "{'command'" not in p.stdout + p.stderr
+    (tmp_path/'bench_smoke.json').write_text('{ half a file')
+    p = console('sota-bench', '--tier', 'smoke', '--seeds', '1', '--out', str(tmp_path), cwd=tmp_path)
+    assert p.returncode == 1 and p.stderr.strip().splitlines()[-1].startswith('sota-bench: failed: JSONDecodeError'), p.stderr[-1500:]

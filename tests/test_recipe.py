@@ -49,3 +49,15 @@ def test_sota_train_recipe_records_flags(tmp_path, capsys):
     assert (s['ls'], s['loader'], s['arch'], s['data'], s['epochs']) == (0., 'array', 'resnet28', 'sample', 1)  # --ls 0 given: kept
     assert '--recipe cpu10' in res['command'] and '--ls 0.0' in res['command'] and '--arch' not in res['command'] and res['startup_s'] > 0
     assert {'accuracy_tta', 'accuracy_raw_weights'} <= set(res['runs'][0]['final'])
+
+def test_recipe_on_the_sample_fits_its_validation_subset(tmp_path, capsys):
+    "The recipe's 1,000-image validation subset on the sample's 500 validation images: all of them, said in one line."
+    learn = sota_learner(recipe='cpu10', data='sample', subset=512)
+    assert [len(dl.dataset) for dl in learn.dls.loaders] == [512, 500, 500]
+    assert sota_learner(recipe='cpu10', data='sample', subset=512, holdout=300).dls.loaders[1].n == 300  # the holdout's size
+    main(['--recipe', 'cpu10', '--data', 'sample', '--subset', '512', '--epochs', '1', '--out', str(tmp_path)])
+    assert '--valid-subset 500: all the validation images of sample' in capsys.readouterr().out
+    res = json.loads((tmp_path/'sota_train.json').read_text())
+    assert res['settings']['valid_subset'] == 500 and res['runs'][0]['final']['accuracy'] > 0
+    with pytest.raises(SystemExit) as e: main(['--recipe', 'cpu10', '--data', 'sample', '--valid-subset', '501', '--out', str(tmp_path)])
+    assert e.value.code == 2 and '`valid_subset` must be a whole number in [1, 500], got 501' in capsys.readouterr().err

@@ -78,6 +78,30 @@ def test_model_zoo(dls, model):
         if expected is None: assert row[col].startswith('ok'), (model, col, row[col])
         else: assert row[col].startswith('refused') and expected in row[col], (model, col, row[col])
 
+SMALL = {  # at 32 px, half size is 16 px: what each model does with ProgressiveResize(start=0.5), said before the first batch
+    'torchvision resnet18': (lambda dls: vision_learner(dls, torchvision.models.resnet18, pretrained=False, n_in=1), None),
+    'timm convnext_atto': (lambda dls: vision_learner(dls, 'convnext_atto', pretrained=False, n_in=1),
+                           'needs inputs of at least 32 px, its full training size'),
+    'timm vit_tiny_patch16_224, img_size=32': (
+        lambda dls: vision_learner(dls, 'vit_tiny_patch16_224', pretrained=False, n_in=1, img_size=32), 'cannot be resized progressively'),
+}
+
+@pytest.mark.parametrize('model', SMALL)
+def test_progressive_refuses_before_training_at_32px(model):
+    "`vision_learner` models (their heads hold a `BatchNorm1d`) at 32 px: trained, or refused in `before_fit` with the reason."
+    d = image_folder_dls(sample_path(), size=32, bs=16, subset=32, seed=0)
+    d.loaders[1] = d.test_dl(representative_subset(d.valid_ds.items, n=16, seed=0), with_labels=True)
+    torch.manual_seed(0)
+    build, refusal = SMALL[model]
+    learn, cb = build(d), ProgressiveResize(start=0.5)
+    learn.model.train()
+    if refusal is None:
+        with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cb)
+        assert [s for _, s in cb.sizes] == [16, 32]  # two batches: 16 px, then the full size from half of training
+        return
+    with pytest.raises(ValueError, match=refusal), learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=cb)
+    assert learn.train_iter == 0 and learn.model.training  # refused before the first batch; the model's mode restored
+
 def test_write_table():
     "Write the table measured above (all rows ran first: pytest keeps file order)."
     dest = os.environ.get('FASTAI_SOTA_ZOO_TABLE')
