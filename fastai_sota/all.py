@@ -33,14 +33,15 @@ from fastai_sota.progressive import (
     check_start, size_schedule, aug_knobs, scale_knobs, resized, preserved_rng, ProgressiveResize, ResizeInputs,
     recalibrate_bn)
 from .speedrun import (
-    load_images, ArrayImages, ArrayDL, array_dls, FlipShift, resnet28, ema_update, WeightEMA)
+    load_images, ArrayImages, ArrayDL, array_dls, FlipShift, resnet28, ema_decay, ema_update, ema_update_, WeightEMA)
 from .train import (
     DATASETS, NORMS, AUGS, MIXES, TTAS, OPTS, PRECISIONS, SCHEDS, LOADERS, RECIPES, ARCHS,
     imagenette_archive_size, resolve_data, aug_tfms, image_folder_dls, mix_callback, tta_preds, apply_recipe,
-    split_sizes, takes_recipe, check_settings, sota_learner, EpochLog, versions, process_seconds, fit_run, summarize,
-    write_json, sota_train, recipe_flags, prepare, train_runs, command_line, given_options)
+    split_sizes, takes_recipe, check_settings, local_rank, sota_learner, EpochLog, versions, process_seconds, fit_run,
+    summarize, write_json, sota_train, recipe_flags, prepare, train_runs, command_line, given_options)
 from .compat import (
-    PATCHED_FASTAI, PATCHES, needs_patches, broadcast_idxs, apply_patches)
+    PATCHED_FASTAI, PATCHES, needs_patches, plain_model, broadcast_idxs, apply_patches)
+from .sync import SYNC_OPS, syncs, SyncCounter, StepSyncs
 from .bench import (
     REFERENCE, MIX_NAMES, GRID, PROGRESSIVE, TTA_CHOICES, CPU10, CROSSOVER, TIERS, grid_rows, budgets, run_key,
     run_grid, summarize_grid, measured, helps_from, grid_table, grid_chart, ablation_rows, ablation_table,
@@ -52,7 +53,7 @@ REPLACED = {'MixUp': 'fastai.callback.mixup.MixUp', 'CutMix': 'fastai.callback.m
 FastaiMixUp, FastaiCutMix = _fastai_mixup.MixUp, _fastai_mixup.CutMix
 FastaiLabelSmoothingCrossEntropy, FastaiLabelSmoothingCrossEntropyFlat = (_fastai_losses.LabelSmoothingCrossEntropy,
                                                                         _fastai_losses.LabelSmoothingCrossEntropyFlat)
-_SOTA_MODULES = ('checks', 'data', 'losses', 'tta', 'mix', 'progressive', 'speedrun', 'train', 'compat', 'bench')
+_SOTA_MODULES = ('checks', 'data', 'losses', 'tta', 'mix', 'progressive', 'speedrun', 'train', 'compat', 'sync', 'bench')
 _sota_names = {n for m in _SOTA_MODULES for n in __import__(f'fastai_sota.{m}', fromlist=['__all__']).__all__ if n != 'main'}
 __all__ = sorted({n for n in dir(_fastai_vision_all) if not n.startswith('_')} | _sota_names | {
     'REPLACED', 'FastaiMixUp', 'FastaiCutMix', 'FastaiLabelSmoothingCrossEntropy', 'FastaiLabelSmoothingCrossEntropyFlat'})

@@ -14,7 +14,7 @@ from fastai.callback.fp16 import MixedPrecision, AMPMode
 from torch.amp import GradScaler, autocast
 
 # %% auto #0
-__all__ = ['PATCHED_FASTAI', 'PATCHES', 'needs_patches', 'broadcast_idxs', 'apply_patches']
+__all__ = ['PATCHED_FASTAI', 'PATCHES', 'needs_patches', 'plain_model', 'broadcast_idxs', 'apply_patches']
 
 # %% ../nbs/07_compat.ipynb #0005
 PATCHED_FASTAI = ('2.8.0', '2.9.0')  # fastai versions (from, before) whose distributed/fp16 code these patches mend
@@ -30,6 +30,13 @@ def _model_device(model:nn.Module) -> torch.device:
     d = getattr(model, 'device', None)
     if isinstance(d, torch.device): return d
     return next(model.parameters(), torch.empty(0)).device
+
+def plain_model(model:nn.Module) -> nn.Module:
+    "`model` without its `DistributedDataParallel` and `torch.compile` wrappers: the module that holds the weights."
+    while True:
+        if isinstance(model, nn.parallel.DistributedDataParallel): model = model.module
+        elif hasattr(model, '_orig_mod'): model = model._orig_mod
+        else: return model
 
 def _comm_device() -> torch.device:
     "The device collective tensors must live on for the current process group: CUDA for NCCL, CPU for gloo."
@@ -54,7 +61,10 @@ def _trainer_before_fit(self):
     _orig['DistributedTrainer.before_fit'](self)
 
 def _wrap_dl(self, dl):
-    return dl if isinstance(dl, DistributedDL) else DistributedDL(dl, device=_model_device(self.learn.model))
+    if isinstance(dl, DistributedDL): return dl
+    dev = _model_device(self.learn.model)
+    if hasattr(dl, 'to'): dl.to(dev)  # its batch transforms' tensors (`Normalize`'s statistics) on this process's device too
+    return DistributedDL(dl, device=dev)
 
 def _broadcast(self, t, rank): return broadcast_idxs(t, rank)
 

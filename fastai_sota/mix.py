@@ -19,6 +19,7 @@ from fastai.torch_core import unsqueeze
 from fastai.callback.mixup import reduce_loss
 from .checks import check_number, check_int
 from .losses import LabelSmoothingCrossEntropy, LabelSmoothingCrossEntropyFlat
+from .compat import plain_model
 
 # %% auto #0
 __all__ = ['LOSS_MODES', 'sample_lam', 'partner_perm', 'lerp_batch', 'mix_targets', 'rand_boxes', 'box_lam', 'box_mask',
@@ -30,11 +31,10 @@ __all__ = ['LOSS_MODES', 'sample_lam', 'partner_perm', 'lerp_batch', 'mix_target
 def _check_alpha(alpha, name='alpha'): return check_number(name, alpha, 0, lo_open=True)  # the Beta(α, α) parameter
 
 def sample_lam(alpha:float, n:int=1, device=None, dominant:bool=False) -> Tensor:
-    "`n` draws of λ ~ Beta(α, α) as a float tensor of shape `(n,)`; `dominant` takes max(λ, 1-λ) as fastai's MixUp does."
-    a = torch.tensor(_check_alpha(alpha))
-    lam = Beta(a, a).sample((n,))
-    if dominant: lam = torch.maximum(lam, 1 - lam)
-    return lam.to(device) if device is not None else lam
+    "`n` draws of λ ~ Beta(α, α) as a float tensor of shape `(n,)`, drawn on `device`; `dominant` takes max(λ, 1-λ) as fastai's MixUp does."
+    a = torch.full((n,), _check_alpha(alpha), device=device)  # made on the device: no copy, and no check that reads it back
+    lam = Beta(a, a, validate_args=False).sample()
+    return torch.maximum(lam, 1 - lam) if dominant else lam
 
 def partner_perm(bs:int, device=None) -> Tensor:
     "A random permutation of the batch: item `i` is mixed with item `perm[i]`."
@@ -54,13 +54,17 @@ def mix_targets(y:Tensor, perm:Tensor, lam, n_classes:int=None) -> Tensor:
     "Soft targets of the mix: one-hot class indices (or float targets) blended as `λ·y + (1-λ)·y[perm]`, rows summing to 1."
     if not y.is_floating_point():
         if n_classes is None: raise ValueError("`n_classes` is needed to mix class-index targets")
-        y = F.one_hot(y.long(), n_classes).float()
+        y = torch.zeros(len(y), n_classes, device=y.device).scatter_(1, y.long()[:, None], 1.)  # `one_hot` reads the range back
     return lerp_batch(y, perm, lam)
 
 # %% ../nbs/04_mix.ipynb #0012
+def _flat_lam(lam) -> Tensor:
+    "λ as a flat float32 tensor, where it already is (never moved to the default device)."
+    return torch.as_tensor(lam, dtype=torch.float32, device=lam.device if isinstance(lam, Tensor) else 'cpu').flatten()
+
 def rand_boxes(h:int, w:int, lam:Tensor) -> Tensor:
-    "CutMix boxes `(n, 4)` as `(top, left, bottom, right)` for λ values `lam` `(n,)` on an `h×w` image."
-    lam = torch.as_tensor(lam, dtype=torch.float32).flatten()
+    "CutMix boxes `(n, 4)` as `(top, left, bottom, right)` for λ values `lam` `(n,)` on an `h×w` image, drawn on λ's device."
+    lam = _flat_lam(lam)
     r = torch.sqrt(1 - lam)
     ch, cw = torch.round(h * r).long(), torch.round(w * r).long()
     cy, cx = torch.randint(0, h, lam.shape, device=lam.device), torch.randint(0, w, lam.shape, device=lam.device)
@@ -98,8 +102,8 @@ def cutmix(x:Tensor, perm:Tensor, lam:Tensor, per_element:bool=False, inplace:bo
         t, l, b, r = rand_boxes(h, w, lam.flatten()[:1])[0].tolist()
         out = x if inplace else x.clone()
         out[..., t:b, l:r] = x[..., t:b, l:r].index_select(0, perm)  # the right side is a copy: safe in place
-        return out, box_lam(torch.tensor([[t, l, b, r]]), h, w).to(x.device).expand(len(x))
-    boxes = rand_boxes(h, w, lam.to(x.device))
+        return out, box_lam(torch.tensor([[t, l, b, r]], device='cpu'), h, w).to(x.device).expand(len(x))
+    boxes = rand_boxes(h, w, lam.to(x.device))  # per element: drawn on the device
     return paste_masked(x, perm, box_mask(boxes, h, w)), box_lam(boxes, h, w)
 
 # %% ../nbs/04_mix.ipynb #0018
@@ -114,7 +118,7 @@ def fourier_noise(n:int, h:int, w:int, decay_power:float=3., device=None) -> Ten
 def fmix_masks(lam:Tensor, h:int, w:int, decay_power:float=3.):
     "Binary FMix masks `(n, 1, h, w)` (`True` = keep the original) with `round(λ·h·w)` ones each, and their exact λ."
     _check_alpha(decay_power, 'decay_power')
-    lam = torch.as_tensor(lam, dtype=torch.float32).flatten()
+    lam = _flat_lam(lam)
     noise = fourier_noise(len(lam), h, w, decay_power, lam.device).flatten(1)
     k = torch.round(lam * h * w).long().clamp(0, h * w)
     top = noise.sort(1, descending=True).values.gather(1, (k - 1).clamp(min=0)[:, None])  # k-th largest value per image
@@ -148,13 +152,13 @@ def resizemix(x:Tensor, perm:Tensor, scope=(0.1, 0.8), per_element:bool=False, i
     lo, hi = _check_scope(scope)
     B, C, h, w = x.shape
     n = B if per_element else 1
-    boxes = resize_boxes(h, w, lo + (hi - lo) * torch.rand(n, device=x.device))
-    if not per_element:
+    boxes = resize_boxes(h, w, lo + (hi - lo) * torch.rand(n, device=x.device if per_element else 'cpu'))
+    if not per_element:  # one box for the batch, drawn on the host: its corners are slice bounds, read with no device sync
         t, l, b, r = boxes[0].tolist()
         small = F.interpolate(x.float(), size=(b - t, r - l), mode='bilinear', antialias=True, align_corners=False)[perm]
         out = x if inplace else x.clone()
         out[..., t:b, l:r] = small.to(x.dtype)
-        return out, box_lam(boxes, h, w).expand(B)
+        return out, box_lam(boxes, h, w).to(x.device).expand(B)
     # per element: sample the partner so that box i holds the whole partner image (affine grid in normalized coordinates)
     t, l, b, r = boxes.float().unbind(1)
     bh, bw = b - t, r - l
@@ -241,8 +245,9 @@ class CutMix(MixCallback):
     def __init__(self, alpha:float=1.0, per_element:bool=False, loss_mode:str=None):
         super().__init__(loss_mode); self.alpha, self.per_element = _check_alpha(alpha), per_element
 
-    def mix_x(self, x, perm):
-        return cutmix(x, perm, sample_lam(self.alpha, len(x) if self.per_element else 1), self.per_element, inplace=True)
+    def mix_x(self, x, perm):  # per batch: one box, drawn on the host; per element: on the device
+        lam = sample_lam(self.alpha, len(x), x.device) if self.per_element else sample_lam(self.alpha, device='cpu')
+        return cutmix(x, perm, lam, self.per_element, inplace=True)
 
 class CutMixUp(MixCallback):
     "CutMix with probability `switch_prob`, else MixUp; per batch, or per element (then each image chooses)."
@@ -255,7 +260,7 @@ class CutMixUp(MixCallback):
     def mix_x(self, x, perm):
         _check_image_batch(x, 'CutMixUp')
         if not self.per_element:
-            if random.random() < self.switch_prob: return cutmix(x, perm, sample_lam(self.cutmix_alpha, 1), inplace=True)
+            if random.random() < self.switch_prob: return cutmix(x, perm, sample_lam(self.cutmix_alpha, device='cpu'), inplace=True)
             lam = sample_lam(self.mixup_alpha, 1, x.device, dominant=True).expand(len(x))
             return lerp_batch(x, perm, lam), lam
         n, (h, w) = len(x), x.shape[-2:]
@@ -274,7 +279,7 @@ class FMix(MixCallback):
         self.alpha, self.decay_power, self.per_element = _check_alpha(alpha), _check_alpha(decay_power, 'decay_power'), per_element
 
     def mix_x(self, x, perm):
-        return fmix(x, perm, sample_lam(self.alpha, len(x) if self.per_element else 1), self.decay_power, self.per_element)
+        return fmix(x, perm, sample_lam(self.alpha, len(x) if self.per_element else 1, x.device), self.decay_power, self.per_element)
 
 class ResizeMix(MixCallback):
     "ResizeMix (Qin et al. 2020): paste the whole partner shrunk by τ ~ U(scope); λ = fraction left uncovered."
@@ -286,13 +291,11 @@ class ResizeMix(MixCallback):
 # %% ../nbs/04_mix.ipynb #0032
 _SHORTCUTS = ('downsample', 'idpath', 'shortcut')
 
-def _unwrap(model:nn.Module) -> nn.Module: return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
-
 def _has_conv(m): return any(isinstance(o, nn.modules.conv._ConvNd) for o in m.modules())
 
 def default_mix_modules(model:nn.Module) -> list:
     "The modules whose outputs Manifold Mixup may mix: timm's stage outputs, else residual stages, else conv blocks (but the last)."
-    model = _unwrap(model)
+    model = plain_model(model)
     for name, m in model.named_modules():  # 1. timm's own list of stage outputs
         info = getattr(m, 'feature_info', None)
         if isinstance(info, (list, tuple)) or hasattr(info, 'module_name'):
@@ -310,20 +313,42 @@ def default_mix_modules(model:nn.Module) -> list:
     raise ValueError("no eligible modules found (no timm `feature_info`, no residual stages, no sequence of conv blocks): "
                      "pass `modules=`, the modules (or their names) whose outputs may be mixed")
 
+class _Armed:
+    "What one training batch of `ManifoldMixup` mixes: the input tensor it was armed for, the module, the partners, λ."
+    def __init__(self): self.x = self.target = self.perm = self.lam = None; self.active = False
+
 class ManifoldMixup(MixCallback):
     "Manifold Mixup (Verma et al. 2019): mix the input or the hidden activations of a random eligible module."
     def __init__(self, alpha:float=2.0, modules:list=None, include_input:bool=True, per_element:bool=False, loss_mode:str=None):
         super().__init__(loss_mode)
         self.alpha, self.modules, self.include_input, self.per_element = _check_alpha(alpha), modules, include_input, per_element
-        self._handles, self._armed_x, self._active, self._mods = [], None, False, None
+        self._handles, self._mods, self._armed, self._fns = [], None, _Armed(), None
 
     def before_fit(self):
-        self._remove()
-        model = _unwrap(self.learn.model)
+        self._remove(); self._fns = None
+        model = plain_model(self.learn.model)
         mods = default_mix_modules(model) if self.modules is None else list(self.modules)
         self._mods = [model.get_submodule(m.removeprefix('module.') if m not in dict(model.named_modules()) else m)
                       if isinstance(m, str) else m for m in mods]
         if not self._mods and not self.include_input: raise ValueError("nothing to mix: no `modules` and `include_input=False`")
+
+    def _hooks(self):
+        "The two hooks, made once: a compiled model sees the same functions on the same modules every batch (no recompilation)."
+        armed, handles = self._armed, self._handles
+        @torch._dynamo.disable  # plain Python on the host, never traced: a graph break at each eligible module
+        def pre(m, inp):
+            armed.active = bool(inp) and inp[0] is armed.x and m.training and torch.is_grad_enabled()
+            if not armed.active:  # not the prepared batch: a stale hook (after an exception), inert, cleaned up now
+                for h in handles: h.remove()
+                handles.clear()
+        @torch._dynamo.disable
+        def hook(m, inp, out):
+            if not armed.active or m is not armed.target: return None
+            armed.active = False
+            if not isinstance(out, Tensor) or len(out) != len(armed.perm):
+                raise ValueError(f"ManifoldMixup can only mix a module output that is one batch tensor, got {type(out).__name__}")
+            return lerp_batch(out, armed.perm, armed.lam)
+        return pre, hook
 
     def mix_x(self, x, perm):
         if self._mods is None: self.before_fit()
@@ -331,22 +356,15 @@ class ManifoldMixup(MixCallback):
         target = random.choice(([None] if self.include_input else []) + self._mods)
         if target is None: return lerp_batch(x, perm, lam), lam
         self._remove()
-        def pre(m, inp):
-            self._active = bool(inp) and inp[0] is self._armed_x and m.training and torch.is_grad_enabled()
-            if not self._active: self._remove()  # not the prepared batch: a stale hook, inert, cleaned up now
-        def hook(m, inp, out):
-            if not self._active: return None
-            self._active = False
-            if not isinstance(out, Tensor) or len(out) != len(perm):
-                raise ValueError(f"ManifoldMixup can only mix a module output that is one batch tensor, got {type(out).__name__}")
-            return lerp_batch(out, perm, lam)
-        self._handles = [self.learn.model.register_forward_pre_hook(pre), target.register_forward_hook(hook)]
-        self._armed_x = x
+        if self._fns is None: self._fns = self._hooks()
+        pre, hook = self._fns
+        self._handles += [self.learn.model.register_forward_pre_hook(pre)] + [m.register_forward_hook(hook) for m in self._mods]
+        self._armed.target, self._armed.perm, self._armed.lam, self._armed.x = target, perm, lam, x
         return x, lam
 
     def before_batch(self):
         super().before_batch()
-        if self._handles: self._armed_x = self.learn.xb[0]  # the tensor the model will receive
+        if self._handles: self._armed.x = self.learn.xb[0]  # the tensor the model will receive
 
     def preview(self, x:Tensor, y:Tensor, n_classes:int=None):
         "The batch unmixed (the mix happens inside the network) and its soft targets; no hooks are set."
@@ -356,11 +374,14 @@ class ManifoldMixup(MixCallback):
 
     def _remove(self):
         for h in self._handles: h.remove()
-        self._handles, self._armed_x, self._active = [], None, False
+        self._handles.clear()
+        self._armed.__init__()
     def after_pred(self): self._remove()
-    def after_fit(self): self._remove()
-    def after_cancel_fit(self): self._remove()
+    def after_fit(self): self._remove(); self._fns = None
+    def after_cancel_fit(self): self.after_fit()
     def after_cancel_batch(self): self._remove()
+    def __getstate__(self): return {k: v for k, v in self.__dict__.items() if k not in ('_fns', '_handles')} | dict(_handles=[])
+    def __setstate__(self, d): self.__dict__.update(d | dict(_fns=None))
 
 # %% ../nbs/04_mix.ipynb #0034
 @patch

@@ -6,12 +6,11 @@ Docs: https://fastai-sota.github.io/fastai_sota/speedrun.html.md"""
 
 # %% ../nbs/05a_speedrun.ipynb #0001
 from __future__ import annotations
+import copy
 from contextlib import contextmanager
 import numpy as np
 import torch, torch.nn as nn
 from torch import Tensor
-from functools import partial
-from torch.optim.swa_utils import AveragedModel
 from PIL import Image
 from fastcore.basics import store_attr
 from fastai.torch_core import TensorCategory, default_device
@@ -26,9 +25,11 @@ from fastai.losses import CrossEntropyLossFlat
 from .checks import check_int, check_number, check_choice
 from .data import split_items, representative_subset
 from .tta import flip_shift
+from .compat import plain_model
 
 # %% auto #0
-__all__ = ['load_images', 'ArrayImages', 'ArrayDL', 'array_dls', 'FlipShift', 'resnet28', 'ema_update', 'WeightEMA']
+__all__ = ['load_images', 'ArrayImages', 'ArrayDL', 'array_dls', 'FlipShift', 'resnet28', 'ema_decay', 'ema_update',
+           'ema_update_', 'WeightEMA']
 
 # %% ../nbs/05a_speedrun.ipynb #0007
 def load_images(items) -> Tensor:
@@ -69,7 +70,7 @@ class ArrayDL(TfmdDL):
     "A fastai `TfmdDL` over an `ArrayImages`: each batch is one indexing operation, then the batch transforms."
     def create_item(self, s): return 0 if s is None else s  # an index (`None` on fastai's set-up pass)
     def create_batch(self, b):
-        i = torch.as_tensor(b, dtype=torch.long)
+        i = torch.as_tensor(b, dtype=torch.long, device='cpu')  # where the images are held
         return self.dataset.img_type(self.dataset.x[i]), TensorCategory(self.dataset.y[i])
 
 # %% ../nbs/05a_speedrun.ipynb #0009
@@ -125,37 +126,55 @@ def resnet28(n_out:int=10, c_in:int=1, widths=(16, 32, 96, 192), out_scale:float
                          ResBlock(1, w3, w3), nn.AdaptiveMaxPool2d(1), Flatten(), nn.Linear(w3, n_out), _Scale(out_scale))
 
 # %% ../nbs/05a_speedrun.ipynb #0024
-def ema_update(avg:Tensor, new:Tensor, n, decay:float=0.99) -> Tensor:
-    "The average `avg` after its `n`-th update with `new`: decay `min(decay, (1 + n) / (10 + n))`, warmed up as timm's `ModelEmaV3`."
-    d = min(decay, (1 + int(n)) / (10 + int(n)))
-    return torch.lerp(new, avg, d) if avg.is_floating_point() else new
+def ema_decay(n:int, decay:float=0.99) -> float:
+    "The decay of the `n`-th update of an average (`n` a Python int): `min(decay, (1 + n) / (10 + n))`, warmed up as timm's `ModelEmaV3`."
+    return min(decay, (1 + n) / (10 + n))
+
+def ema_update(avg:Tensor, new:Tensor, n:int, decay:float=0.99) -> Tensor:
+    "The average `avg` after its `n`-th update with `new`, decay `ema_decay(n, decay)`; a counter (not floating point) takes `new`."
+    return torch.lerp(new, avg, ema_decay(int(n), decay)) if avg.is_floating_point() else new
+
+@torch.no_grad()
+def ema_update_(avg:list, new:list, n:int, decay:float=0.99):
+    "`ema_update` of every tensor of `avg` with its partner in `new`, in place: one fused (`foreach`) lerp, no value read back."
+    fl = [i for i, a in enumerate(avg) if a.is_floating_point()]
+    if fl:
+        a, b = [avg[i] for i in fl], [new[i] for i in fl]
+        torch._foreach_copy_(a, torch._foreach_lerp(b, a, ema_decay(n, decay)))
+    for i in set(range(len(avg))) - set(fl): avg[i].copy_(new[i])
+
+def _tensors(m:nn.Module) -> list: return [*m.parameters(), *m.buffers()]
 
 class WeightEMA(Callback):
     "An exponential moving average (`decay` per step, from `start_pct` of training) of the weights; the model holds it after the fit."
     order, run_valid = 60, True
     def __init__(self, decay:float=0.99, start_pct:float=0.5):
         check_number('decay', decay, 0, 1, hi_open=True); check_number('start_pct', start_pct, 0, 1, hi_open=True)
-        store_attr(); self.ema, self.raw_state = None, None
+        store_attr(); self.ema, self.raw_state, self.n_updates, self._swapped = None, None, 0, None
 
     def before_fit(self):
         self.active = not any(isinstance(c, (LRFinder, GatherPredsCallback)) for c in self.learn.cbs)
         if not self.active: return
-        self.ema, self.raw_state, self._swapped = None, None, None
+        self.ema, self.raw_state, self._swapped, self.n_updates = None, None, None, 0
 
     def after_step(self):
         if not self.active or self.learn.pct_train < self.start_pct: return
-        if self.ema is None:  # a copy of the model; its first update copies the weights
-            self.ema = AveragedModel(self.learn.model, avg_fn=partial(ema_update, decay=self.decay), use_buffers=True)
-        self.ema.update_parameters(self.learn.model)
+        model = plain_model(self.learn.model)  # never the DDP wrapper: its state keys, reducer and device stay out of the copy
+        if self.ema is None: self.ema = copy.deepcopy(model).requires_grad_(False)  # the first update copies the weights
+        else: ema_update_(_tensors(self.ema), _tensors(model), self.n_updates, self.decay)
+        self.n_updates += 1  # counted here, in Python: the decay needs no value from the device
+
+    def _load(self, state): plain_model(self.learn.model).load_state_dict(state)
+    def _state(self): return {k: v.detach().clone() for k, v in plain_model(self.learn.model).state_dict().items()}
 
     def _swap_in(self):
         if self.ema is None or self._swapped is not None: return
-        self._swapped = {k: v.detach().clone() for k, v in self.learn.model.state_dict().items()}
-        self.learn.model.load_state_dict(self.ema.module.state_dict())
+        self._swapped = self._state()
+        self._load(self.ema.state_dict())
 
     def _swap_out(self):
         if self._swapped is None: return
-        self.learn.model.load_state_dict(self._swapped); self._swapped = None
+        self._load(self._swapped); self._swapped = None
 
     def before_validate(self):
         if self.active: self._swap_in()
@@ -167,5 +186,9 @@ class WeightEMA(Callback):
     def after_fit(self):
         if not self.active or self.ema is None: return
         self._swap_out()
-        self.raw_state = {k: v.detach().clone() for k, v in self.learn.model.state_dict().items()}
-        self.learn.model.load_state_dict(self.ema.module.state_dict())
+        self.raw_state = self._state()
+        self._load(self.ema.state_dict())
+
+    def __getstate__(self):  # `learn.export()` keeps the callback, not a second copy of the model and of its weights
+        return {k: v for k, v in self.__dict__.items() if k not in ('ema', 'raw_state', '_swapped')}
+    def __setstate__(self, d): self.__dict__.update(d | dict(ema=None, raw_state=None, _swapped=None))

@@ -46,8 +46,8 @@ import fastai_sota.compat  # lets `distrib_ctx` and bf16 run on CPUs too
 # %% auto #0
 __all__ = ['DATASETS', 'NORMS', 'AUGS', 'MIXES', 'TTAS', 'OPTS', 'PRECISIONS', 'SCHEDS', 'LOADERS', 'RECIPES', 'ARCHS',
            'imagenette_archive_size', 'resolve_data', 'aug_tfms', 'image_folder_dls', 'mix_callback', 'tta_preds',
-           'apply_recipe', 'split_sizes', 'takes_recipe', 'check_settings', 'sota_learner', 'EpochLog', 'versions',
-           'process_seconds', 'fit_run', 'summarize', 'write_json', 'sota_train', 'recipe_flags', 'prepare',
+           'apply_recipe', 'split_sizes', 'takes_recipe', 'check_settings', 'local_rank', 'sota_learner', 'EpochLog',
+           'versions', 'process_seconds', 'fit_run', 'summarize', 'write_json', 'sota_train', 'recipe_flags', 'prepare',
            'train_runs', 'command_line', 'given_options', 'main']
 
 # %% ../nbs/06_train.ipynb #0006
@@ -210,6 +210,10 @@ def check_settings(**settings):
 
 ARCHS = {'resnet28': resnet28}  # besides fastai's xresnet family
 
+def local_rank() -> int:
+    "This process's index on its machine (`LOCAL_RANK`, set by `torchrun` and `accelerate launch`): its GPU."
+    return int(os.environ.get('LOCAL_RANK', rank_distrib()))
+
 def _arch(arch):
     "A model constructor `(n_out, c_in)` from its name (fastai's xresnet family, or `ARCHS`), or `arch` itself if callable."
     if callable(arch): return arch
@@ -232,14 +236,15 @@ def sota_learner(data='sample', size:int=None, bs:int=64, arch='xresnet18', seed
     mix_cb = mix_callback(mix, alpha)
     prog_cb = None if progressive is None else ProgressiveResize(start=progressive, scale_reg=scale_reg, scale_aug=ifnone(scale_aug, scale_reg),
                                                                  **({} if progressive_finish is None else dict(finish_pct=progressive_finish)))
-    if seed is not None: set_seed(seed, reproducible=True)
+    if num_distrib() > 1 and torch.cuda.is_available(): torch.cuda.set_device(local_rank())  # before any tensor: not on cuda:0
+    if seed is not None: set_seed(seed)
     if loader == 'array':
         dls = array_dls(resolve_data(data), bs=bs, subset=subset, seed=seed, holdout=holdout, valid_subset=valid_subset,
                         batch_tfms=list(batch_tfms or []) + aug_tfms(aug), norm=norm)
     else: dls = image_folder_dls(resolve_data(data, size), size=size, bs=bs, norm=norm, subset=subset, seed=seed,
                                  item_tfms=item_tfms, batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset, holdout=holdout)
     model = _arch(arch)(n_out=dls.c, c_in=dls.one_batch()[0].shape[1])
-    if seed is not None: set_seed(seed, reproducible=True)  # same weights and shuffling whatever the data pipeline drew
+    if seed is not None: set_seed(seed + rank_distrib())  # the same shuffle whatever the pipeline drew; each process its own draws
     kwargs.setdefault('path', '.')  # models are saved under the working directory, never inside the data (or the package)
     kwargs.setdefault('opt_func', OPTS[opt])
     loss_func = loss_func or (LabelSmoothingCrossEntropy(ls) if ls else CrossEntropyLossFlat())

@@ -132,7 +132,8 @@ def flip_shift(x:Tensor, pad:int, flips:Tensor, shifts:Tensor) -> Tensor:
     xp = F.pad(x, (pad, pad, pad, pad))
     rows = torch.arange(H, device=x.device)[None] + pad - shifts[:, :1]   # (B, H)
     cols = torch.arange(W, device=x.device)[None] + pad - shifts[:, 1:]   # (B, W)
-    return xp[torch.arange(B, device=x.device)[:, None, None], :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+    out = xp[torch.arange(B, device=x.device)[:, None, None], :, rows[:, :, None], cols[:, None, :]]  # (B, H, W, C)
+    return out.permute(0, 3, 1, 2).contiguous()  # the strides of an ordinary (B, C, H, W) batch, not channels-last
 
 def flip_shift_views(x:Tensor, shift:int=1) -> Tensor:
     "The mirror of `x` `(B, C, H, W)`, and `x` and its mirror translated by (`shift`, `shift`) and (-`shift`, -`shift`) pixels: `(5, B, C, H, W)`."

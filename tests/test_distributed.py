@@ -35,3 +35,44 @@ def test_two_processes_agree_with_one(tmp_path):
         pt, yt = learn.tta(use_corners=True)
     assert abs((p.argmax(1) == y).float().mean().item() - r2['final']['accuracy']) < 1e-6
     assert (pt.argmax(1) == yt).float().mean().item() == r2['final']['accuracy_tta']
+
+DRAWS = '''
+import json, sys
+from pathlib import Path
+from fastai.callback.core import Callback
+from fastai.distributed import DistributedDL
+from fastai.torch_core import rank_distrib
+from fastai_sota.train import fit_run
+from fastai_sota.speedrun import FlipShift
+
+class Draws(Callback):
+    "Each process's MixUp lambdas and flips, batch by batch."
+    order = 100
+    def __init__(self): self.lams, self.flips = [], []  # not in `before_fit`: `get_preds` runs it too
+    def before_batch(self):
+        if not self.training: return
+        dl = self.learn.dls.train
+        fs = next(t for t in (dl.dl if isinstance(dl, DistributedDL) else dl).after_batch.fs if isinstance(t, FlipShift))
+        self.lams.append(self.learn.mix_up._lam.tolist()); self.flips.append(fs.flips.tolist())
+
+out, d = Path(sys.argv[1]), Draws()
+learn, rec = fit_run(data='sample', subset=256, bs=16, loader='array', aug='flip_shift', mix='mixup', ema=0.9, epochs=2,
+                     valid_subset=64, seed=0, cbs=[d])
+(out/f'draws{rank_distrib()}.json').write_text(json.dumps(dict(lams=d.lams, flips=d.flips, final=rec['final'])))
+if not rank_distrib(): learn.export(out/'learn.pkl')
+'''
+
+def test_two_processes_ema_array_loader_own_draws(tmp_path):
+    "gloo, 2 processes: the in-memory loader, the weight average (loaded back after DDP is unwrapped, exported) and per-process draws."
+    (tmp_path/'draws.py').write_text(DRAWS)
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(tmp_path/'draws.py'), str(tmp_path)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=tmp_path, env=os.environ | {'OMP_NUM_THREADS': '1'})
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
+    r0, r1 = (json.loads((tmp_path/f'draws{r}.json').read_text()) for r in (0, 1))
+    assert len(r0['lams']) == len(r1['lams']) == 2 * 256 // 32  # each process: half of each batch of 32, 8 steps an epoch
+    assert r0['lams'] != r1['lams'] and r0['flips'] != r1['flips']  # each process its own augmentation of its own items
+    assert 0 < r0['final']['accuracy'] <= 1 and {'accuracy_raw_weights'} <= set(r0['final'])
+    learn = load_learner(tmp_path/'learn.pkl')
+    assert not any(k.startswith('module.') for k in learn.model.state_dict())
+    ema = next(c for c in learn.cbs if type(c).__name__ == 'WeightEMA')
+    assert ema.ema is None  # the averaged copy is not in the export
