@@ -57,6 +57,7 @@ class ArrayImages:
     def __getitem__(self, i): return self.img_type(self.x[i]), TensorCategory(self.y[i])
     def new_empty(self): return ArrayImages(self.x[:0], self.y[:0], self.vocab, self.split_idx)
     def subset(self, idxs): return ArrayImages(self.x[idxs], self.y[idxs], self.vocab, self.split_idx)
+    def to(self, device): return ArrayImages(self.x.to(device), self.y.to(device), self.vocab, self.split_idx)
     def decode(self, o, full=True): return o[0], Category(self.vocab[int(o[1])])
 
     @contextmanager
@@ -70,13 +71,13 @@ class ArrayDL(TfmdDL):
     "A fastai `TfmdDL` over an `ArrayImages`: each batch is one indexing operation, then the batch transforms."
     def create_item(self, s): return 0 if s is None else s  # an index (`None` on fastai's set-up pass)
     def create_batch(self, b):
-        i = torch.as_tensor(b, dtype=torch.long, device='cpu')  # where the images are held
+        i = torch.as_tensor(b, dtype=torch.long, device=self.dataset.x.device)  # where the images are held
         return self.dataset.img_type(self.dataset.x[i]), TensorCategory(self.dataset.y[i])
 
 # %% ../nbs/05a_speedrun.ipynb #0009
 def array_dls(path, bs:int=64, subset:int=None, seed:int=None, holdout:int=None, valid_subset:int=None,
-              batch_tfms=None, norm:str='exact', valid:str='valid', device=None) -> DataLoaders:
-    "fastai `DataLoaders` holding the images of `path` in memory (`ArrayDL`), with `batch_tfms` and exact normalization."
+              batch_tfms=None, norm:str='exact', valid:str='valid', device=None, on_device:bool=True) -> DataLoaders:
+    "fastai `DataLoaders` holding the images of `path` in memory (`ArrayDL`; with `on_device`, in the memory of a GPU `device`), with `batch_tfms` and exact normalization."
     check_int('bs', bs, 1); check_choice('norm', norm, ('exact', 'none'))
     train, val = split_items(path, valid, subset, seed, holdout)
     vocab = sorted({parent_label(o) for o in train})
@@ -86,7 +87,8 @@ def array_dls(path, bs:int=64, subset:int=None, seed:int=None, holdout:int=None,
     if norm == 'exact':
         x = tds.x.float() / 255
         tfms.append(Normalize.from_stats(x.mean((0, 2, 3)), x.std((0, 2, 3)), dim=1, ndim=4, cuda=False))
-    device = device or default_device()
+    device = torch.device(device or default_device())
+    if on_device and device.type != 'cpu': tds, vds = tds.to(device), vds.to(device)  # a batch is then one indexing there, no copy
     kw = dict(after_batch=tfms, device=device, num_workers=0)
     loaders = [ArrayDL(tds, bs=bs, shuffle=True, drop_last=True, **kw), ArrayDL(vds, bs=2 * bs, **kw)]
     if valid_subset is not None:  # per-epoch validation on a subset; the whole validation set stays as `dls[2]`

@@ -104,3 +104,13 @@ def test_distributed_loader_transforms_follow_the_model():
     assert norm.mean.device.type == 'cpu'
     dl = DistributedTrainer._wrap_dl(SimpleNamespace(learn=learn), learn.dls.train)
     assert isinstance(dl, DistributedDL) and dl.device == META and norm.mean.device == norm.std.device == META
+
+def test_array_loader_keeps_the_images_on_the_device():
+    "On a device other than the CPU the in-memory images live there: a batch is one indexing on the device, no copy (here `meta`)."
+    from fastai_sota.speedrun import array_dls
+    from fastai_sota.data import sample_path
+    dls = array_dls(sample_path(), bs=16, subset=64, seed=0, device=META)
+    assert dls.train.dataset.x.device == META and dls.train.dataset.x.dtype == torch.uint8
+    xb, yb = dls.train.one_batch()
+    assert xb.device == yb.device == META and xb.shape == (16, 1, 28, 28) and xb.dtype == torch.float32
+    assert array_dls(sample_path(), bs=16, subset=64, seed=0, device=META, on_device=False).train.dataset.x.device.type == 'cpu'
