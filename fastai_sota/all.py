@@ -40,7 +40,7 @@ from .train import (
     split_sizes, takes_recipe, check_settings, local_rank, sota_learner, EpochLog, versions, process_seconds, fit_run,
     summarize, write_json, sota_train, recipe_flags, prepare, train_runs, command_line, given_options)
 from .compat import (
-    PATCHED_FASTAI, PATCHES, needs_patches, plain_model, broadcast_idxs, apply_patches)
+    PATCHED_FASTAI, PATCHES, needs_patches, plain_model, end_distributed, broadcast_idxs, apply_patches)
 from .sync import SYNC_OPS, syncs, SyncCounter, StepSyncs
 from .bench import (
     REFERENCE, MIX_NAMES, GRID, PROGRESSIVE, TTA_CHOICES, CPU10, CROSSOVER, TIERS, grid_rows, budgets, run_key,

@@ -14,7 +14,7 @@ from fastai.callback.fp16 import MixedPrecision, AMPMode
 from torch.amp import GradScaler, autocast
 
 # %% auto #0
-__all__ = ['PATCHED_FASTAI', 'PATCHES', 'needs_patches', 'plain_model', 'broadcast_idxs', 'apply_patches']
+__all__ = ['PATCHED_FASTAI', 'PATCHES', 'needs_patches', 'plain_model', 'end_distributed', 'broadcast_idxs', 'apply_patches']
 
 # %% ../nbs/07_compat.ipynb #0005
 PATCHED_FASTAI = ('2.8.0', '2.9.0')  # fastai versions (from, before) whose distributed/fp16 code these patches mend
@@ -42,6 +42,12 @@ def _comm_device() -> torch.device:
     "The device collective tensors must live on for the current process group: CUDA for NCCL, CPU for gloo."
     nccl = torch.distributed.is_initialized() and torch.distributed.get_backend() == 'nccl'
     return torch.device('cuda', torch.cuda.current_device()) if nccl else torch.device('cpu')
+
+def end_distributed(ok:bool=True):
+    "End this process's part in a process group: after a finished run wait for the others, then destroy the group (gloo's threads otherwise race the interpreter's exit, which aborts a rank)."
+    if not torch.distributed.is_initialized(): return
+    if ok: torch.distributed.barrier()
+    torch.distributed.destroy_process_group()
 
 def broadcast_idxs(idxs:list, src:int=0) -> list:
     "Broadcast a list of ints from rank `src` to every process (fastai's `DistributedDL._broadcast`, any backend)."

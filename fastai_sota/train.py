@@ -6,7 +6,7 @@ Docs: https://fastai-sota.github.io/fastai_sota/train.html.md"""
 
 # %% ../nbs/06_train.ipynb #0001
 from __future__ import annotations
-from .checks import quiet_if_command, check_choice, check_int, check_number, run_command, run_as_script
+from .checks import quiet_if_command, check_choice, check_int, check_number, run_command, run_as_script, EXIT_OK
 quiet_if_command()  # before fastai's imports: `sota-train` prints no FutureWarning of PyTorch's about fastai's code
 import json, os, platform, resource, statistics, sys, time
 from contextlib import nullcontext
@@ -42,6 +42,7 @@ from .progressive import ProgressiveResize, check_start
 from .speedrun import array_dls, FlipShift, resnet28, WeightEMA
 import fastai_sota.tta  # patches `Learner.tta` with `use_corners`
 import fastai_sota.compat  # lets `distrib_ctx` and bf16 run on CPUs too
+from .compat import end_distributed
 
 # %% auto #0
 __all__ = ['DATASETS', 'NORMS', 'AUGS', 'MIXES', 'TTAS', 'OPTS', 'PRECISIONS', 'SCHEDS', 'LOADERS', 'RECIPES', 'ARCHS',
@@ -466,6 +467,8 @@ def given_options(argv=None) -> set:
 
 def main(argv=None) -> int:
     "The `sota-train` command: `sota_train` with its options on the command line; its exit status (0 done, 2 bad input in one line, 1 failed)."
-    return run_command('sota-train', sota_train, partial(prepare, given=given_options(argv)), train_runs, argv)
+    status = run_command('sota-train', sota_train, partial(prepare, given=given_options(argv)), train_runs, argv)
+    end_distributed(status == EXIT_OK)
+    return status
 
 if run_as_script(globals()): sys.exit(main())

@@ -44,6 +44,7 @@ from fastai.distributed import DistributedDL
 from fastai.torch_core import rank_distrib
 from fastai_sota.train import fit_run
 from fastai_sota.speedrun import FlipShift
+from fastai_sota.compat import end_distributed
 
 class Draws(Callback):
     "Each process's MixUp lambdas and flips, batch by batch."
@@ -60,6 +61,7 @@ learn, rec = fit_run(data='sample', subset=256, bs=16, loader='array', aug='flip
                      valid_subset=64, seed=0, cbs=[d])
 (out/f'draws{rank_distrib()}.json').write_text(json.dumps(dict(lams=d.lams, flips=d.flips, final=rec['final'])))
 if not rank_distrib(): learn.export(out/'learn.pkl')
+end_distributed()  # wait for the other process, then end the group: no rank aborted at exit
 '''
 
 def test_two_processes_ema_array_loader_own_draws(tmp_path):
