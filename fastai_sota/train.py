@@ -79,9 +79,13 @@ def aug_tfms(aug:str='none', size=None) -> list:
     a = AUGS[aug]
     return [] if a is None else aug_transforms(size=size, **a) if isinstance(a, dict) else [a()]
 
+def _valid_name(path):
+    "The validation folder of the image folder `path`: `valid` or `val`, `None` if it has neither."
+    return next((v for v in ('valid', 'val') if (Path(path)/v).is_dir()), None)
+
 def _folder_info(path):
     "Validation folder name, first training image and its mode."
-    valid = next((v for v in ('valid', 'val') if (Path(path)/v).is_dir()), None)
+    valid = _valid_name(path)
     if valid is None or not (Path(path)/'train').is_dir(): raise ValueError(f"{path} needs a train/ folder and a valid/ or val/ folder")
     first = next(iter(get_image_files(Path(path)/'train')), None)
     if first is None: raise ValueError(f"{path}/train holds no images")
@@ -165,7 +169,7 @@ def split_sizes(data, holdout:int=None) -> tuple:
     path = resolve_data(data)
     n_train = len(get_image_files(path/'train'))
     if holdout is not None: return n_train - holdout, holdout
-    return n_train, len(get_image_files(path/next((v for v in ('valid', 'val') if (path/v).is_dir()), 'valid')))
+    return n_train, len(get_image_files(path/(_valid_name(path) or 'valid')))
 
 def takes_recipe(f):
     "Let `f` take `recipe=`: the preset's settings for every argument of `f` the call does not give (by name)."
