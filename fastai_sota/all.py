@@ -1,4 +1,4 @@
-"""`from fastai_sota.all import *` brings fastai's vision API and every public name of this package, listed explicitly.
+"""`from fastai_sota.all import *` brings fastai's vision API and every public name of this package, module by module.
 
 Docs: https://fastai-sota.github.io/fastai_sota/all.html.md"""
 
@@ -11,41 +11,25 @@ __all__ = ['REPLACED', 'FastaiMixUp', 'FastaiCutMix', 'FastaiLabelSmoothingCross
 from fastai.vision.all import *
 import fastai.vision.all as _fastai_vision_all
 import fastai.callback.mixup as _fastai_mixup, fastai.losses as _fastai_losses
-from .checks import (
-    COMMANDS, EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, check_number, check_int, check_choice, quiet_if_command,
-    run_as_script, command_errors, run_command, parse_command)
-from .data import (
-    FMNIST_CLASSES, FMNIST_FILES, FMNIST_URL, FMNIST_ENV, DEBIAN_FMNIST_PKG, IMAGENETTE_SIZES, read_idx,
-    write_idx, read_fashion_mnist, write_image_folder, fashion_mnist, representative_subset, sample_path,
-    split_items, imagenette_url, imagenette, every_item_once, dataset_stats, stats_dl, exact_normalize)
-from .losses import (
-    smooth_targets, check_targets, smoothed_nll, ClassAxisProtocol, LabelSmoothingCrossEntropy,
-    LabelSmoothingCrossEntropyFlat, SoftTargetCrossEntropy, LabelSmoothingBCEWithLogits,
-    LabelSmoothingBCEWithLogitsLossFlat, expected_calibration_error, ECE)
-from .tta import (
-    FIVE_CROPS, CROP_PCT, enlarged_size, view_size, five_crops, multi_views, plain_view, combine_views,
-    MultiViewPreds, ScaleItem, corner_pipeline, one_pass_pipelines, flip_shift, flip_shift_views)
-from .mix import (
-    LOSS_MODES, sample_lam, partner_perm, lerp_batch, mix_targets, rand_boxes, box_lam, box_mask, paste_masked,
-    cutmix, fourier_noise, fmix_masks, fmix, resize_boxes, resizemix, takes_soft_targets, choose_loss_mode,
-    MixCallback, MixUp, CutMix, CutMixUp, FMix, ResizeMix, default_mix_modules, ManifoldMixup)
-from fastai_sota.progressive import (
-    check_start, size_schedule, aug_knobs, scale_knobs, resized, preserved_rng, ProgressiveResize, ResizeInputs,
-    recalibrate_bn)
-from .speedrun import (
-    load_images, ArrayImages, ArrayDL, array_dls, FlipShift, resnet28, ema_decay, ema_update, ema_update_, WeightEMA)
-from .train import (
-    DATASETS, NORMS, AUGS, MIXES, TTAS, OPTS, PRECISIONS, SCHEDS, LOADERS, RECIPES, ARCHS,
-    imagenette_archive_size, resolve_data, aug_tfms, image_folder_dls, mix_callback, tta_preds, apply_recipe,
-    split_sizes, takes_recipe, check_settings, local_rank, sota_learner, EpochLog, versions, process_seconds, fit_run,
-    summarize, write_json, sota_train, recipe_flags, prepare, train_runs, command_line, given_options)
-from .compat import (
-    PATCHED_FASTAI, PATCHES, needs_patches, plain_model, end_distributed, broadcast_idxs, apply_patches)
-from .sync import SYNC_OPS, syncs, SyncCounter, StepSyncs
-from .bench import (
-    REFERENCE, MIX_NAMES, GRID, PROGRESSIVE, TTA_CHOICES, CPU10, CROSSOVER, TIERS, grid_rows, budgets, run_key,
-    run_grid, summarize_grid, measured, helps_from, grid_table, grid_chart, ablation_rows, ablation_table,
-    ablation_chart, sota_bench, prepare_bench, run_bench)
+from .checks import *
+from .cli import *
+from .data import *
+from .compat import *
+from .sync import *
+from .augment import *
+from .loaders import *
+from .losses import *
+from .models import *
+from .tta import *
+from .mix import *
+from .ema import *
+from .progressive import *
+from .recipes import *
+from .learner import *
+from .fit import *
+from .report import *
+from .train import *
+from .bench import *
 
 REPLACED = {'MixUp': 'fastai.callback.mixup.MixUp', 'CutMix': 'fastai.callback.mixup.CutMix',
             'LabelSmoothingCrossEntropy': 'fastai.losses.LabelSmoothingCrossEntropy',
@@ -53,7 +37,9 @@ REPLACED = {'MixUp': 'fastai.callback.mixup.MixUp', 'CutMix': 'fastai.callback.m
 FastaiMixUp, FastaiCutMix = _fastai_mixup.MixUp, _fastai_mixup.CutMix
 FastaiLabelSmoothingCrossEntropy, FastaiLabelSmoothingCrossEntropyFlat = (_fastai_losses.LabelSmoothingCrossEntropy,
                                                                         _fastai_losses.LabelSmoothingCrossEntropyFlat)
-_SOTA_MODULES = ('checks', 'data', 'losses', 'tta', 'mix', 'progressive', 'speedrun', 'train', 'compat', 'sync', 'bench')
+_SOTA_MODULES = ('checks', 'cli', 'data', 'compat', 'sync', 'augment', 'loaders', 'losses', 'models',
+                # bottom floor first
+                'tta', 'mix', 'ema', 'progressive', 'recipes', 'learner', 'fit', 'report', 'train', 'bench')
 _sota_names = {n for m in _SOTA_MODULES for n in __import__(f'fastai_sota.{m}', fromlist=['__all__']).__all__ if n != 'main'}
 __all__ = sorted({n for n in dir(_fastai_vision_all) if not n.startswith('_')} | _sota_names | {
     'REPLACED', 'FastaiMixUp', 'FastaiCutMix', 'FastaiLabelSmoothingCrossEntropy', 'FastaiLabelSmoothingCrossEntropyFlat'})

@@ -6,20 +6,17 @@ Docs: https://fastai-sota.github.io/fastai_sota/checks.html.md"""
 
 # %% ../nbs/00_checks.ipynb #0001
 from __future__ import annotations
-import math, sys, traceback, warnings
-from contextlib import contextmanager
-from pathlib import Path
+import math
 
 # %% auto #0
-__all__ = ['COMMANDS', 'EXIT_OK', 'EXIT_FAILED', 'EXIT_BAD_INPUT', 'check_number', 'check_int', 'check_choice',
-           'quiet_if_command', 'run_as_script', 'command_errors', 'run_command', 'parse_command']
+__all__ = ['check_number', 'check_int', 'check_choice']
 
 # %% ../nbs/00_checks.ipynb #0005
 def _interval(lo, hi, lo_open, hi_open) -> str:
     return f"{'(' if lo_open else '['}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{')' if hi_open else ']'}"
 
 def check_number(name:str, value, lo=None, hi=None, lo_open:bool=False, hi_open:bool=False) -> float:
-    "`value` as a float if it is a finite real number in the interval from `lo` to `hi` (ends open as said), else an error naming `name`."
+    "`value` as a float if it is a finite number between `lo` and `hi` (ends open as said), else an error naming `name`."
     what = f"`{name}` must be a number in {_interval(lo, hi, lo_open, hi_open)}"
     if isinstance(value, bool) or not isinstance(value, (int, float)): raise TypeError(f"{what}, got {value!r}")
     if (not math.isfinite(value) or (lo is not None and (value <= lo if lo_open else value < lo))
@@ -38,46 +35,3 @@ def check_choice(name:str, value, allowed):
     "`value` if it is one of `allowed`, else a `ValueError` listing them."
     if value not in allowed: raise ValueError(f"`{name}` must be one of {tuple(allowed)}, got {value!r}")
     return value
-
-# %% ../nbs/00_checks.ipynb #new2
-COMMANDS = ('sota-train', 'sota-bench')
-_COMMAND_FILES = ('fastai_sota/train.py', 'fastai_sota/bench.py')
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2  # a command's exit status: done, failed while running, bad input
-
-def quiet_if_command():
-    "Hide PyTorch's `torch.jit.script` deprecation warning (raised inside fastai's imports) when a command of the package runs."
-    argv0 = (sys.argv[0] if sys.argv else '').replace('\\', '/')
-    if Path(argv0).name in COMMANDS or argv0.endswith(_COMMAND_FILES):
-        warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
-
-def run_as_script(g:dict) -> bool:
-    "Whether the module whose globals are `g` runs as a script (`python -m`, `torchrun -m`), not imported nor in a notebook."
-    return g.get('__name__') == '__main__' and bool(sys.argv) and Path(sys.argv[0]).name == Path(g.get('__file__') or '?').name
-
-def _exit_one_line(name:str, msg):
-    print(f"{name}: error: {' '.join(str(msg).split())}", file=sys.stderr)
-    raise SystemExit(EXIT_BAD_INPUT)
-
-@contextmanager
-def command_errors(name:str):
-    "Turn a bad-input error of the block (`ValueError`, `TypeError`, `OSError`) into one line on stderr and exit status 2."
-    try: yield
-    except (ValueError, TypeError, OSError) as e: _exit_one_line(name, e)
-
-def run_command(name:str, func, prepare, run, argv=None) -> int:
-    "The command `name`'s exit status: the options of `func` from `argv`, checked by `prepare` (bad input: one line, status 2), then `run(options, prepared)` (a failure: its traceback and one last line, status 1)."
-    opts = parse_command(func, name, argv)
-    with command_errors(name): ready = prepare(opts)
-    try: run(opts, ready)
-    except Exception as e:
-        traceback.print_exc()
-        print(f"{name}: failed: {type(e).__name__}: {' '.join(str(e).split())}", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
-
-def parse_command(func, name:str, argv=None) -> dict:
-    "The arguments of `func` read from `argv` (default: the command line), argparse's errors as one line."
-    from fastcore.script import anno_parser
-    p = anno_parser(func, prog=name)
-    p.error = lambda msg: _exit_one_line(name, msg)
-    return {k: v for k, v in vars(p.parse_args(argv)).items() if k != 'pdb' and k != 'xtra'}

@@ -44,7 +44,7 @@ def _comm_device() -> torch.device:
     return torch.device('cuda', torch.cuda.current_device()) if nccl else torch.device('cpu')
 
 def end_distributed(ok:bool=True):
-    "End this process's part in a process group: after a finished run wait for the others, then destroy the group (gloo's threads otherwise race the interpreter's exit, which aborts a rank)."
+    "End this process's part in a process group: wait for the others after a finished run, then destroy it."
     if not torch.distributed.is_initialized(): return
     if ok: torch.distributed.barrier()
     torch.distributed.destroy_process_group()
@@ -69,7 +69,8 @@ def _trainer_before_fit(self):
 def _wrap_dl(self, dl):
     if isinstance(dl, DistributedDL): return dl
     dev = _model_device(self.learn.model)
-    if hasattr(dl, 'to'): dl.to(dev)  # its batch transforms' tensors (`Normalize`'s statistics) on this process's device too
+    # its batch transforms' tensors (`Normalize`'s statistics) on this process's device too
+    if hasattr(dl, 'to'): dl.to(dev)
     return DistributedDL(dl, device=dev)
 
 def _broadcast(self, t, rank): return broadcast_idxs(t, rank)

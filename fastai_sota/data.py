@@ -22,10 +22,10 @@ from fastprogress.fastprogress import progress_bar
 from fastdownload import download_url
 
 # %% auto #0
-__all__ = ['FMNIST_CLASSES', 'FMNIST_FILES', 'FMNIST_URL', 'FMNIST_ENV', 'DEBIAN_FMNIST_PKG', 'IMAGENETTE_SIZES', 'read_idx',
-           'write_idx', 'read_fashion_mnist', 'write_image_folder', 'fashion_mnist', 'representative_subset',
-           'sample_path', 'split_items', 'imagenette_url', 'imagenette', 'every_item_once', 'dataset_stats', 'stats_dl',
-           'exact_normalize']
+__all__ = ['FMNIST_CLASSES', 'FMNIST_FILES', 'FMNIST_URL', 'FMNIST_ENV', 'DEBIAN_FMNIST_PKG', 'IMAGENETTE_SIZES', 'DATASETS',
+           'read_idx', 'write_idx', 'read_fashion_mnist', 'write_image_folder', 'fashion_mnist',
+           'representative_subset', 'sample_path', 'split_items', 'imagenette_url', 'imagenette', 'every_item_once',
+           'dataset_stats', 'stats_dl', 'exact_normalize', 'imagenette_archive_size', 'resolve_data']
 
 # %% ../nbs/00_data.ipynb #0006
 FMNIST_CLASSES = ('tshirt_top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle_boot')
@@ -50,7 +50,8 @@ def read_idx(path) -> np.ndarray:
     shape = struct.unpack(f'>{ndim}I', buf[4:4 + 4 * ndim])
     data = np.frombuffer(buf, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
-        raise ValueError(f"{path} is truncated or padded: header says {shape} = {int(np.prod(shape))} values, file has {data.size}")
+        raise ValueError(f"{path} is truncated or padded: header says {shape} = {int(np.prod(shape))} values, file has "
+                         f"{data.size}")
     return data.reshape(shape)
 
 # %% ../nbs/00_data.ipynb #0009
@@ -92,7 +93,9 @@ def _fmnist_source(src=None):
         for fs in FMNIST_FILES.values():
             for f in fs:
                 if not (dest/f).is_file(): download_url(FMNIST_URL + f, dest/f, show_progress=False)
-    except Exception as e: raise FileNotFoundError(_missing_msg(f"no src, no {FMNIST_ENV}, no Debian package, and the download failed ({e})")) from e
+    except Exception as e:
+        raise FileNotFoundError(_missing_msg(f"no src, no {FMNIST_ENV}, no Debian package, and the download failed "
+                                             f"({e})")) from e
     return dest
 
 # %% ../nbs/00_data.ipynb #0013
@@ -104,7 +107,8 @@ def read_fashion_mnist(src) -> dict:
         except ValueError as e: raise ValueError(_missing_msg(f"corrupt file in {src}: {e}")) from e
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y) or len(x) == 0:
             raise ValueError(_missing_msg(f"{split} files in {src} do not match: images {x.shape}, labels {y.shape}"))
-        if y.max() >= len(FMNIST_CLASSES): raise ValueError(_missing_msg(f"{split} labels in {src} go up to {y.max()}, expected 0..9"))
+        if y.max() >= len(FMNIST_CLASSES):
+            raise ValueError(_missing_msg(f"{split} labels in {src} go up to {y.max()}, expected 0..9"))
         res[split] = (x, y)
     return res
 
@@ -138,7 +142,8 @@ def fashion_mnist(dest=None, src=None) -> Path:
     dest = Path(ifnone(dest, fastai_path('data')/'fashion_mnist'))
     if _is_complete(dest): return dest
     if dest.exists() and any(p.name not in FMNIST_FILES and not p.name.startswith('.') for p in dest.iterdir()):
-        raise FileExistsError(f"{dest} exists, is not a finished Fashion-MNIST folder, and holds other files: pass another `dest`")
+        raise FileExistsError(f"{dest} exists, is not a finished Fashion-MNIST folder, and holds other files: pass "
+                              f"another `dest`")
     return write_image_folder(read_fashion_mnist(_fmnist_source(src)), dest)
 
 # %% ../nbs/00_data.ipynb #0021
@@ -160,7 +165,8 @@ def _allocate(counts, n, rng):
 def representative_subset(items, label_func=parent_label, n:int=None, pct:float=None, seed:int=None) -> L:
     "A stratified random subset of `items` with `n` items (or a fraction `pct`), class shares as in the full set."
     items = list(items)
-    if (n is None) == (pct is None): raise ValueError("Give exactly one of `n` (a count) or `pct` (a fraction in (0, 1])")
+    if (n is None) == (pct is None):
+        raise ValueError("Give exactly one of `n` (a count) or `pct` (a fraction in (0, 1])")
     if not items: raise ValueError("`items` is empty")
     if n is not None:
         n = check_int('n', int(n) if isinstance(n, np.integer) else n, 1, len(items))  # at most the number of items
@@ -180,12 +186,13 @@ def representative_subset(items, label_func=parent_label, n:int=None, pct:float=
 def sample_path() -> Path:
     "Path to the embedded Fashion-MNIST sample (2,000 train / 500 valid PNGs, fastai image-folder layout)."
     path = Path(str(files('fastai_sota')))/'sample'/'fashion_mnist'
-    if not _is_complete(path): raise FileNotFoundError(f"The embedded sample is missing from {path}: reinstall fastai_sota")
+    if not _is_complete(path):
+        raise FileNotFoundError(f"The embedded sample is missing from {path}: reinstall fastai_sota")
     return path
 
 # %% ../nbs/00_data.ipynb #0025b
 def split_items(path, valid:str='valid', subset:int=None, seed:int=None, holdout:int=None) -> tuple:
-    "`(train, valid)` image files of the folder `path` (`train/` and `valid`/): a stratified `subset` of the training images, or with `holdout` that many training images as the validation set."
+    "`(train, valid)` image files of `path`: a stratified `subset` of `train/`, and `valid/` (or `holdout` of `train/`)."
     items = get_image_files(path, folders=['train', valid])
     train = [o for o in items if o.parent.parent.name == 'train']
     if holdout is None:
@@ -205,14 +212,15 @@ def imagenette_url(size=160, woof=False) -> str:
     return getattr(URLs, name)
 
 def imagenette(size=160, woof=False, base=None) -> Path:
-    "Download (once) and extract Imagenette/Imagewoof with fastai's `untar_data`; returns the folder with `train/` and `val/`."
+    "Imagenette/Imagewoof, downloaded once by fastai's `untar_data`: the folder with `train/` and `val/`."
     path = untar_data(imagenette_url(size, woof), base=base)
-    if not ((path/'train').is_dir() and (path/'val').is_dir()): raise ValueError(f"{path} has no train/ and val/ folders")
+    if not ((path/'train').is_dir() and (path/'val').is_dir()):
+        raise ValueError(f"{path} has no train/ and val/ folders")
     return path
 
 # %% ../nbs/00_data.ipynb #0033
 def every_item_once(dl):
-    "A loader over every item of `dl` once, in order, nothing dropped; a fastai loader also in validation mode (no augmentation)."
+    "A loader over every item of `dl` once, in order, nothing dropped (a fastai loader: in validation mode)."
     if isinstance(dl, DataLoaders): return stats_dl(dl)
     if isinstance(dl, TfmdDL): return _ValidMode(dl.new(shuffle=False, drop_last=False))
     if isinstance(dl, torch.utils.data.DataLoader) and dl.batch_size is not None:
@@ -224,14 +232,14 @@ def every_item_once(dl):
     return dl  # batches given as they are: a list, a generator
 
 class _ValidMode:
-    "Iterate a fastai loader with its dataset in validation mode (`split_idx=1`): the validation item and batch transforms."
+    "Iterate a fastai loader with its dataset in validation mode (`split_idx=1`): the validation transforms."
     def __init__(self, dl): self.dl = dl
     def __len__(self): return len(self.dl)
     def __iter__(self):
         with self.dl.dataset.set_split_idx(1): yield from self.dl
 
 def dataset_stats(dl, n_batches:int=None, show_progress:bool=True):
-    "Exact per-channel `(mean, std)` (float64) over every item of `dl` (fastai `DataLoaders`, a fastai or PyTorch loader, or batches)."
+    "Exact per-channel `(mean, std)` (float64) over every item of `dl`: fastai `DataLoaders`, any loader, or batches."
     if n_batches is not None: check_int('n_batches', n_batches, 1)
     dl = every_item_once(dl)
     total = n_batches if n_batches is not None else (len(dl) if hasattr(dl, '__len__') else None)
@@ -241,9 +249,11 @@ def dataset_stats(dl, n_batches:int=None, show_progress:bool=True):
         if n_batches is not None and i >= n_batches: break
         x = b[0] if isinstance(b, (tuple, list)) else b
         if not isinstance(x, torch.Tensor) or x.ndim < 2:
-            raise ValueError(f"each batch must be a tensor (B, C, ...) or a tuple starting with one, got {type(x).__name__}")
+            raise ValueError(f"each batch must be a tensor (B, C, ...) or a tuple starting with one, got "
+                             f"{type(x).__name__}")
         x = torch.as_tensor(x).detach().to('cpu', torch.float64).transpose(0, 1).reshape(x.shape[1], -1)
-        if mean is not None and len(x) != len(mean): raise ValueError(f"batch {i} has {len(x)} channels, earlier ones {len(mean)}")
+        if mean is not None and len(x) != len(mean):
+            raise ValueError(f"batch {i} has {len(x)} channels, earlier ones {len(mean)}")
         nb, mb = x.shape[1], x.mean(1)
         m2b = ((x - mb[:, None])**2).sum(1)
         if mean is None: cnt, mean, m2 = nb, mb, m2b
@@ -259,10 +269,28 @@ def dataset_stats(dl, n_batches:int=None, show_progress:bool=True):
 def stats_dl(dls, bs:int=None):
     "A loader over the training items of `dls` with the validation transforms: every item once, no augmentation."
     if any(isinstance(t, Normalize) for t in dls.valid.after_batch.fs):
-        raise ValueError("`dls` already normalizes its batches: compute the stats on a `DataLoaders` without `Normalize`")
+        raise ValueError("`dls` already normalizes its batches: compute the stats on a `DataLoaders` without "
+                         "`Normalize`")
     return dls.test_dl(dls.train_ds.items, bs=bs or dls.valid.bs, shuffle=False, drop_last=False)
 
 def exact_normalize(dls, n_batches:int=None, show_progress:bool=True) -> Normalize:
     "`Normalize.from_stats` with the exact `dataset_stats` of the training set of `dls`."
     mean, std = dataset_stats(stats_dl(dls), n_batches=n_batches, show_progress=show_progress)
     return Normalize.from_stats(mean.float().tolist(), std.float().tolist())
+
+# %% ../nbs/00_data.ipynb #t0006
+DATASETS = ('sample', 'fashion_mnist', 'imagenette', 'imagewoof')
+
+def imagenette_archive_size(size:int):
+    "Smallest Imagenette archive (160, 320, or `None` = full) whose images are at least `size` pixels."
+    return 160 if size <= 160 else 320 if size <= 320 else None
+
+def resolve_data(data='sample', size:int=None) -> Path:
+    "Folder for `data`: one of `DATASETS` or the path of an image folder with `train/` and `valid/` (or `val/`)."
+    if data == 'sample': return sample_path()
+    if data == 'fashion_mnist': return fashion_mnist()
+    if data in ('imagenette', 'imagewoof'):
+        return imagenette(imagenette_archive_size(size or 128), woof=data == 'imagewoof')
+    path = Path(data)
+    if not path.is_dir(): raise ValueError(f"`data` must be one of {DATASETS} or an existing folder, got {data!r}")
+    return path

@@ -22,7 +22,8 @@ def _check_eps(eps): return check_number('eps', eps, 0, 1, hi_open=True)
 def smooth_targets(y:Tensor, n_classes:int, eps:float=0.1) -> Tensor:
     "Label-smoothed target vectors `(1-eps)*onehot(y) + eps/n_classes`, shape `(*y.shape, n_classes)`."
     eps = _check_eps(eps)
-    if not isinstance(n_classes, int) or n_classes < 2: raise ValueError(f"`n_classes` must be an int >= 2, got {n_classes!r}")
+    if not isinstance(n_classes, int) or n_classes < 2:
+        raise ValueError(f"`n_classes` must be an int >= 2, got {n_classes!r}")
     y = torch.as_tensor(y)
     if y.is_floating_point() or y.is_complex(): raise TypeError(f"`y` must hold integer class indices, got {y.dtype}")
     if y.numel() and (y.min() < 0 or y.max() >= n_classes):
@@ -45,15 +46,19 @@ def _check_weight(weight):
     return w
 
 def check_targets(output:Tensor, target:Tensor, axis:int=1, ignore_index:int=None, values:bool=False) -> bool:
-    "Check `target` against `output` (class axis `axis`): shapes and dtypes, and with `values` the values too (a device sync)."
+    "Check `target` against `output` (class axis `axis`): shapes, dtypes and, with `values`, values (a sync)."
     if not output.is_floating_point(): raise TypeError(f"the model output must be floating point, got {output.dtype}")
-    if output.ndim < 2: raise ValueError(f"the model output needs a batch and a class axis, got shape {tuple(output.shape)}")
+    if output.ndim < 2:
+        raise ValueError(f"the model output needs a batch and a class axis, got shape {tuple(output.shape)}")
     if target.is_floating_point():
         if target.shape != output.shape:
-            raise ValueError(f"probability targets must have the output's shape {tuple(output.shape)}, got {tuple(target.shape)}")
-        if values and target.numel() and target.min().item() < 0: raise ValueError("probability targets must be non-negative")
+            raise ValueError(f"probability targets must have the output's shape {tuple(output.shape)}, got "
+                             f"{tuple(target.shape)}")
+        if values and target.numel() and target.min().item() < 0:
+            raise ValueError("probability targets must be non-negative")
         return True
-    if target.dtype == torch.bool or target.is_complex(): raise TypeError(f"targets must be class indices or probabilities, got {target.dtype}")
+    if target.dtype == torch.bool or target.is_complex():
+        raise TypeError(f"targets must be class indices or probabilities, got {target.dtype}")
     ax = axis % output.ndim
     if target.shape != output.shape[:ax] + output.shape[ax + 1:]:
         raise ValueError(f"class-index targets must have shape {tuple(output.shape[:ax] + output.shape[ax + 1:])} "
@@ -63,12 +68,13 @@ def check_targets(output:Tensor, target:Tensor, axis:int=1, ignore_index:int=Non
         if lo < 0 or hi >= n_cls:  # slow path only when something is out of range: is it all `ignore_index`?
             t = target if ignore_index is None else target[target != ignore_index]
             if t.numel() and (t.min().item() < 0 or t.max().item() >= n_cls):
-                raise ValueError(f"class indices must be in [0, {n_cls}), got values in [{t.min().item()}, {t.max().item()}]")
+                raise ValueError(f"class indices must be in [0, {n_cls}), got values in [{t.min().item()}, "
+                                 f"{t.max().item()}]")
     return False
 
 # %% ../nbs/01_losses.ipynb #0013
 def smoothed_nll(logp:Tensor, target:Tensor, eps:float, ignore_index:int=-100, reduction:str='mean') -> Tensor:
-    "PyTorch's label-smoothed cross-entropy from log-probabilities `logp` (class axis 1) and class indices: `(1-eps)·NLL + eps·mean_c(-log p_c)`, ignored targets out of both terms."
+    "PyTorch's smoothed cross-entropy of log-probabilities `logp` (classes on axis 1): `(1-eps)·NLL + eps·mean_c(-log p_c)`."
     nll = F.nll_loss(logp, target, ignore_index=ignore_index, reduction=reduction)
     if eps == 0: return nll
     keep = target != ignore_index
@@ -89,7 +95,7 @@ class ClassAxisProtocol:
 
 # %% ../nbs/01_losses.ipynb #0014
 class LabelSmoothingCrossEntropy(ClassAxisProtocol, nn.Module):
-    "Cross-entropy with label smoothing `eps` (Szegedy et al. 2016) on PyTorch's fused kernel; class or probability targets."
+    "Cross-entropy with label smoothing `eps` (Szegedy et al. 2016); class-index or probability targets."
     y_int = True
     def __init__(self,
         eps:float=0.1, # Smoothing: targets become (1-eps)*target + eps/K
@@ -118,7 +124,8 @@ class LabelSmoothingCrossEntropy(ClassAxisProtocol, nn.Module):
             if soft: tgt = tgt.movedim(self.axis, 1)
         if soft and tgt.dtype != out.dtype: tgt = tgt.to(out.dtype)
         elif not soft and tgt.dtype != torch.long: tgt = tgt.long()
-        if not soft and w is None:  # the common case, term by term: fewer tensor operations than PyTorch's (speed/losses.py)
+        # the common case, term by term: fewer tensor operations than PyTorch's (speed/losses.py)
+        if not soft and w is None:
             logp = F.log_softmax(out, 1, dtype=torch.float32 if out.dtype in _HALF else None)  # float32, as autocast's cross-entropy
             return smoothed_nll(logp, tgt, self.eps, self.ignore_index, self.reduction)
         return F.cross_entropy(out, tgt, weight=w, reduction=self.reduction, label_smoothing=self.eps,
@@ -137,7 +144,8 @@ class LabelSmoothingCrossEntropyFlat(ClassAxisProtocol, BaseLoss):
     def __call__(self, inp:Tensor, targ:Tensor, **kwargs) -> Tensor:
         if isinstance(targ, Tensor) and targ.is_floating_point():  # probability targets: flatten both to (-1, C)
             if targ.shape != inp.shape:
-                raise ValueError(f"probability targets must have the output's shape {tuple(inp.shape)}, got {tuple(targ.shape)}")
+                raise ValueError(f"probability targets must have the output's shape {tuple(inp.shape)}, got "
+                                 f"{tuple(targ.shape)}")
             inp, targ = map(self._contiguous, (inp, targ))
             return self.func(inp.view(-1, inp.shape[-1]), targ.view(-1, targ.shape[-1]), **kwargs)
         check_targets(inp, targ, self.axis, self.func.ignore_index, values=getattr(self.func, 'debug', False))
@@ -160,9 +168,11 @@ class LabelSmoothingBCEWithLogits(nn.Module):
         self.register_buffer('pos_weight', _check_weight(pos_weight))
 
     def forward(self, output:Tensor, target:Tensor) -> Tensor:
-        if target.shape != output.shape: raise ValueError(f"targets must have the output's shape {tuple(output.shape)}, got {tuple(target.shape)}")
+        if target.shape != output.shape:
+            raise ValueError(f"targets must have the output's shape {tuple(output.shape)}, got {tuple(target.shape)}")
         target = target.to(output.dtype if output.is_floating_point() else torch.float32)
-        if self.debug and target.numel() and (target.min() < 0 or target.max() > 1): raise ValueError("binary targets must be in [0, 1]")
+        if self.debug and target.numel() and (target.min() < 0 or target.max() > 1):
+            raise ValueError("binary targets must be in [0, 1]")
         return F.binary_cross_entropy_with_logits(output, target * (1 - self.eps) + self.eps / 2, weight=self.weight,
                                                   pos_weight=self.pos_weight, reduction=self.reduction)
 
@@ -175,7 +185,8 @@ class LabelSmoothingBCEWithLogitsLossFlat(BaseLoss):
         self.thresh = thresh
 
     def __call__(self, inp:Tensor, targ:Tensor, **kwargs) -> Tensor:
-        if targ.shape != inp.shape: raise ValueError(f"targets must have the output's shape {tuple(inp.shape)}, got {tuple(targ.shape)}")
+        if targ.shape != inp.shape:
+            raise ValueError(f"targets must have the output's shape {tuple(inp.shape)}, got {tuple(targ.shape)}")
         return super().__call__(inp, targ, **kwargs)
 
     def decodes(self, out:Tensor) -> Tensor: return out > self.thresh
@@ -183,8 +194,9 @@ class LabelSmoothingBCEWithLogitsLossFlat(BaseLoss):
 
 # %% ../nbs/01_losses.ipynb #0036
 def expected_calibration_error(probs:Tensor, targs:Tensor, n_bins:int=15) -> float:
-    "Expected calibration error of class `probs` `(N, K)` against integer `targs` with `n_bins` equal-width confidence bins."
-    if probs.ndim != 2 or targs.shape != probs.shape[:1]: raise ValueError(f"need probs (N, K) and targs (N,), got {tuple(probs.shape)} and {tuple(targs.shape)}")
+    "Expected calibration error of `probs` `(N, K)` against class `targs`, with `n_bins` equal-width confidence bins."
+    if probs.ndim != 2 or targs.shape != probs.shape[:1]:
+        raise ValueError(f"need probs (N, K) and targs (N,), got {tuple(probs.shape)} and {tuple(targs.shape)}")
     if not isinstance(n_bins, int) or n_bins < 1: raise ValueError(f"`n_bins` must be a positive int, got {n_bins!r}")
     conf, pred = probs.float().max(1)
     correct = (pred == targs).float()

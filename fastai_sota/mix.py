@@ -10,28 +10,29 @@ import math, random
 import torch, torch.nn.functional as F
 from torch import nn, Tensor
 from torch.distributions.beta import Beta
-from fastcore.basics import patch
+from fastcore.basics import patch, ifnone
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.layers import NoneReduce
 from fastai.learner import Learner
 from fastai.torch_core import unsqueeze
 from fastai.callback.mixup import reduce_loss
-from .checks import check_number, check_int
+from .checks import check_number, check_int, check_choice
 from .losses import LabelSmoothingCrossEntropy, LabelSmoothingCrossEntropyFlat
 from .compat import plain_model
 
 # %% auto #0
-__all__ = ['LOSS_MODES', 'sample_lam', 'partner_perm', 'lerp_batch', 'mix_targets', 'rand_boxes', 'box_lam', 'box_mask',
+__all__ = ['LOSS_MODES', 'MIXES', 'sample_lam', 'partner_perm', 'lerp_batch', 'mix_targets', 'rand_boxes', 'box_lam', 'box_mask',
            'paste_masked', 'cutmix', 'fourier_noise', 'fmix_masks', 'fmix', 'resize_boxes', 'resizemix',
            'takes_soft_targets', 'choose_loss_mode', 'MixCallback', 'MixUp', 'CutMix', 'CutMixUp', 'FMix', 'ResizeMix',
-           'default_mix_modules', 'ManifoldMixup']
+           'default_mix_modules', 'ManifoldMixup', 'smooth_masks', 'smoothmix', 'SmoothMix', 'check_mix',
+           'mix_callback']
 
 # %% ../nbs/04_mix.ipynb #0006
 def _check_alpha(alpha, name='alpha'): return check_number(name, alpha, 0, lo_open=True)  # the Beta(α, α) parameter
 
 def sample_lam(alpha:float, n:int=1, device=None, dominant:bool=False) -> Tensor:
-    "`n` draws of λ ~ Beta(α, α) as a float tensor of shape `(n,)`, drawn on `device`; `dominant` takes max(λ, 1-λ) as fastai's MixUp does."
+    "`n` draws of λ ~ Beta(α, α) `(n,)` on `device`; `dominant` takes max(λ, 1-λ), as fastai's MixUp."
     a = torch.full((n,), _check_alpha(alpha), device=device)  # made on the device: no copy, and no check that reads it back
     lam = Beta(a, a, validate_args=False).sample()
     return torch.maximum(lam, 1 - lam) if dominant else lam
@@ -48,10 +49,11 @@ def _bcast(lam, x:Tensor) -> Tensor:
 
 def lerp_batch(x:Tensor, perm:Tensor, lam) -> Tensor:
     "`λ·x + (1-λ)·x[perm]` with λ a scalar or one value per element."
-    return torch.lerp(x.index_select(0, perm), x, _bcast(lam, x))  # `index_select`: far faster than `x[perm]` on the CPU
+    # `index_select`: far faster than `x[perm]` on the CPU
+    return torch.lerp(x.index_select(0, perm), x, _bcast(lam, x))
 
 def mix_targets(y:Tensor, perm:Tensor, lam, n_classes:int=None) -> Tensor:
-    "Soft targets of the mix: one-hot class indices (or float targets) blended as `λ·y + (1-λ)·y[perm]`, rows summing to 1."
+    "Soft targets of the mix: one-hot (or float) targets blended as `λ·y + (1-λ)·y[perm]`."
     if not y.is_floating_point():
         if n_classes is None: raise ValueError("`n_classes` is needed to mix class-index targets")
         y = torch.zeros(len(y), n_classes, device=y.device).scatter_(1, y.long()[:, None], 1.)  # `one_hot` reads the range back
@@ -63,7 +65,7 @@ def _flat_lam(lam) -> Tensor:
     return torch.as_tensor(lam, dtype=torch.float32, device=lam.device if isinstance(lam, Tensor) else 'cpu').flatten()
 
 def rand_boxes(h:int, w:int, lam:Tensor) -> Tensor:
-    "CutMix boxes `(n, 4)` as `(top, left, bottom, right)` for λ values `lam` `(n,)` on an `h×w` image, drawn on λ's device."
+    "CutMix boxes `(n, 4)` `(top, left, bottom, right)` for `lam` `(n,)` on an `h×w` image, on λ's device."
     lam = _flat_lam(lam)
     r = torch.sqrt(1 - lam)
     ch, cw = torch.round(h * r).long(), torch.round(w * r).long()
@@ -87,7 +89,8 @@ def box_mask(boxes:Tensor, h:int, w:int) -> Tensor:
 # %% ../nbs/04_mix.ipynb #0015
 def _check_image_batch(x, name):
     if not isinstance(x, Tensor) or x.ndim != 4:
-        raise ValueError(f"{name} mixes images: it needs an input batch (B, C, H, W), got {getattr(x, 'shape', type(x).__name__)}")
+        raise ValueError(f"{name} mixes images: it needs an input batch (B, C, H, W), got "
+                         f"{getattr(x, 'shape', type(x).__name__)}")
 
 def paste_masked(x:Tensor, perm:Tensor, mask:Tensor) -> Tensor:
     "`x` with the partner's pixels where `mask` `(B, 1, H, W)` is `True`."
@@ -95,7 +98,7 @@ def paste_masked(x:Tensor, perm:Tensor, mask:Tensor) -> Tensor:
     return torch.lerp(x, x.index_select(0, perm), mask.to(x.dtype))
 
 def cutmix(x:Tensor, perm:Tensor, lam:Tensor, per_element:bool=False, inplace:bool=False):
-    "CutMix `x` `(B, C, H, W)` with its partners: boxes drawn for `lam` (one value, or `(B,)`); returns `(mixed, exact λ (B,))`."
+    "CutMix `x` `(B, C, H, W)` with its partners, boxes for `lam` (one, or `(B,)`): `(mixed, exact λ (B,))`."
     _check_image_batch(x, 'CutMix')
     h, w = x.shape[-2:]
     if not per_element:
@@ -133,14 +136,15 @@ def fmix(x:Tensor, perm:Tensor, lam:Tensor, decay_power:float=3., per_element:bo
     return paste_masked(x, perm, ~masks), lam.expand(len(x))
 
 # %% ../nbs/04_mix.ipynb #0021
-def _check_scope(scope):
+def _check_scope(scope, name:str='scope'):
+    "`scope` as `(low, high)` floats with 0 < low <= high <= 1, else a `ValueError` naming `name`."
     if not (isinstance(scope, (tuple, list)) and len(scope) == 2 and all(isinstance(s, (int, float)) for s in scope)
             and 0 < scope[0] <= scope[1] <= 1):
-        raise ValueError(f"`scope` must be (low, high) with 0 < low <= high <= 1, got {scope!r}")
+        raise ValueError(f"`{name}` must be (low, high) with 0 < low <= high <= 1, got {scope!r}")
     return tuple(float(s) for s in scope)
 
 def resize_boxes(h:int, w:int, tau:Tensor) -> Tensor:
-    "Random boxes `(n, 4)` `(top, left, bottom, right)` of size `round(τ·h) × round(τ·w)` (at least 1 pixel) inside `h×w`."
+    "Random boxes `(n, 4)` `(top, left, bottom, right)` of `round(τ·h) × round(τ·w)` (≥ 1 px) inside `h×w`."
     bh, bw = (h * tau).round().long().clamp(1, h), (w * tau).round().long().clamp(1, w)
     top = (torch.rand(len(tau), device=tau.device) * (h - bh + 1)).long()
     left = (torch.rand(len(tau), device=tau.device) * (w - bw + 1)).long()
@@ -153,7 +157,8 @@ def resizemix(x:Tensor, perm:Tensor, scope=(0.1, 0.8), per_element:bool=False, i
     B, C, h, w = x.shape
     n = B if per_element else 1
     boxes = resize_boxes(h, w, lo + (hi - lo) * torch.rand(n, device=x.device if per_element else 'cpu'))
-    if not per_element:  # one box for the batch, drawn on the host: its corners are slice bounds, read with no device sync
+    # one box for the batch, drawn on the host: its corners are slice bounds, read with no device sync
+    if not per_element:
         t, l, b, r = boxes[0].tolist()
         small = F.interpolate(x.float(), size=(b - t, r - l), mode='bilinear', antialias=True, align_corners=False)[perm]
         out = x if inplace else x.clone()
@@ -186,82 +191,116 @@ def choose_loss_mode(loss_func, y:Tensor, force:str=None) -> str:
     return 'soft' if takes_soft_targets(loss_func) else 'stack'
 
 # %% ../nbs/04_mix.ipynb #0028
+MIXES = {}  # name: mix callback class; every `MixCallback` subclass given a `name` joins it, in the order defined
+
 class MixCallback(Callback):
-    "Base of the mixing callbacks: mixes each training batch with a permutation of itself and handles the targets and loss."
+    "Base of the mixes: each training batch mixed with a permutation of itself, the targets and loss to match."
     run_valid, order = False, MixedPrecision.order - 1
-    def __init__(self, loss_mode:str=None):
+    mix_name, alphas = None, ('alpha',)  # the registry name (fastai's `name` stays the learner attribute); `--alpha`'s
+
+    def __init_subclass__(cls, name:str=None, alphas:tuple=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if alphas is not None: cls.alphas = tuple(alphas)
+        if name is None: return
+        if name in MIXES and MIXES[name].__qualname__ != cls.__qualname__:
+            raise ValueError(f"the mix name {name!r} is taken by {MIXES[name].__name__}")
+        cls.mix_name = name; MIXES[name] = cls
+
+    def __init__(self, loss_mode:str=None, per_element:bool=False, **alphas):
+        for k, v in alphas.items(): setattr(self, k, _check_alpha(v, k))
         self.loss_mode = loss_mode if loss_mode is None else choose_loss_mode(None, torch.zeros(1), loss_mode)
-        self._mode = None
+        self.per_element, self._mode = per_element, None
+
+    @classmethod
+    def with_alpha(cls, alpha:float=None):
+        "This mix with its defaults, or with each of its Beta parameters (`alphas`) set to `alpha`."
+        if alpha is None: return cls()
+        if not cls.alphas: raise ValueError(f"`alpha` does not apply to mix={cls.mix_name or cls.__name__!r}")
+        return cls(**{k: alpha for k in cls.alphas})
+
+    def draw_lam(self, x:Tensor, alpha:float=None, dominant:bool=False, expand:bool=True) -> Tensor:
+        "λ ~ Beta(α, α) for the batch `x`, on its device: one per image with `per_element`, else one for all."
+        lam = sample_lam(ifnone(alpha, getattr(self, 'alpha', None)), len(x) if self.per_element else 1, x.device, dominant)
+        return lam.expand(len(x)) if expand else lam
 
     def mix_x(self, x:Tensor, perm:Tensor):
         "Mix the input batch `x` with `x[perm]`: returns `(mixed x, λ (B,))`. Implemented by each variant."
         raise NotImplementedError
 
-    def mix_batch(self, x:Tensor, y:Tensor, n_classes:int=None):
-        "Mixed inputs, `perm`, λ `(B,)`, and the mixed soft targets `(B, n_classes)` of a batch (pure: no learner state)."
-        perm = partner_perm(len(x), x.device)
-        xm, lam = self.mix_x(x, perm)
-        return xm, perm, lam, mix_targets(y, perm, lam, n_classes)
+# %% ../nbs/04_mix.ipynb #0028b
+@patch
+def mix_batch(self:MixCallback, x:Tensor, y:Tensor, n_classes:int=None):
+    "Mixed inputs, `perm`, λ `(B,)`, and the mixed soft targets `(B, n_classes)` of a batch (pure: no learner state)."
+    perm = partner_perm(len(x), x.device)
+    xm, lam = self.mix_x(x, perm)
+    return xm, perm, lam, mix_targets(y, perm, lam, n_classes)
 
-    def preview(self, x:Tensor, y:Tensor, n_classes:int=None):
-        "The batch `x` as this mix shows it, and its soft targets: what `show_mix` draws (no learner needed)."
-        xm, _, _, ty = self.mix_batch(x.clone(), y, n_classes)
-        return xm, ty
+@patch
+def preview(self:MixCallback, x:Tensor, y:Tensor, n_classes:int=None):
+    "The batch `x` as this mix shows it, and its soft targets: what `show_mix` draws (no learner needed)."
+    xm, _, _, ty = self.mix_batch(x.clone(), y, n_classes)
+    return xm, ty
 
-    def before_batch(self):
-        if len(self.learn.xb) != 1 or len(self.learn.yb) != 1:
-            raise ValueError(f"{type(self).__name__} needs one input and one target, got {len(self.learn.xb)} and {len(self.learn.yb)}")
-        x, y = self.learn.xb[0], self.learn.yb[0]
-        self._mode = choose_loss_mode(self.learn.loss_func, y, self.loss_mode)
-        self._perm = partner_perm(len(x), x.device)
-        xm, lam = self.mix_x(x, self._perm)
-        if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
-            xm = xm.contiguous(memory_format=torch.channels_last)
-        self._lam = lam.to(x.device)
-        self.learn.xb = (xm,)
-        if self._mode == 'soft': self.learn.yb = (mix_targets(y, self._perm, self._lam, self.learn.dls.c),)
-        elif self._mode == 'interp': self.learn.yb = (lerp_batch(y, self._perm, self._lam),)
+# %% ../nbs/04_mix.ipynb #0028d
+@patch
+def before_batch(self:MixCallback):
+    if len(self.learn.xb) != 1 or len(self.learn.yb) != 1:
+        raise ValueError(f"{type(self).__name__} needs one input and one target, got {len(self.learn.xb)} and "
+                         f"{len(self.learn.yb)}")
+    x, y = self.learn.xb[0], self.learn.yb[0]
+    self._mode = choose_loss_mode(self.learn.loss_func, y, self.loss_mode)
+    self._perm = partner_perm(len(x), x.device)
+    xm, lam = self.mix_x(x, self._perm)
+    if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        xm = xm.contiguous(memory_format=torch.channels_last)
+    self._lam = lam.to(x.device)
+    self.learn.xb = (xm,)
+    if self._mode == 'soft': self.learn.yb = (mix_targets(y, self._perm, self._lam, self.learn.dls.c),)
+    elif self._mode == 'interp': self.learn.yb = (lerp_batch(y, self._perm, self._lam),)
 
-    def after_loss(self):
-        if self._mode != 'stack' or not self.training: return
-        lf, y = self.learn.loss_func, self.learn.yb[0]
-        with NoneReduce(lf) as nlf: l1, l2 = nlf(self.learn.pred, y), nlf(self.learn.pred, y[self._perm])
-        lam = _bcast(self._lam, l1) if l1.ndim else self._lam.mean()
-        self.learn.loss_grad = reduce_loss(torch.lerp(l2, l1, lam.to(l1.dtype)), getattr(lf, 'reduction', 'mean'))
-        self.learn.loss = self.learn.loss_grad.clone()
+@patch
+def after_loss(self:MixCallback):
+    if self._mode != 'stack' or not self.training: return
+    lf, y = self.learn.loss_func, self.learn.yb[0]
+    with NoneReduce(lf) as nlf: l1, l2 = nlf(self.learn.pred, y), nlf(self.learn.pred, y[self._perm])
+    lam = _bcast(self._lam, l1) if l1.ndim else self._lam.mean()
+    self.learn.loss_grad = reduce_loss(torch.lerp(l2, l1, lam.to(l1.dtype)), getattr(lf, 'reduction', 'mean'))
+    self.learn.loss = self.learn.loss_grad.clone()
 
 # %% ../nbs/04_mix.ipynb #0030
-class MixUp(MixCallback):
-    "MixUp (Zhang et al. 2018): blend images and labels with λ ~ Beta(α, α), λ ≥ 0.5 so the original dominates (as fastai)."
+class MixUp(MixCallback, name='mixup'):
+    "MixUp (Zhang et al. 2018): blend images and labels with λ ~ Beta(α, α), λ ≥ 0.5 (as fastai)."
     def __init__(self, alpha:float=0.4, per_element:bool=True, loss_mode:str=None):
-        super().__init__(loss_mode); self.alpha, self.per_element = _check_alpha(alpha), per_element
+        super().__init__(loss_mode, per_element, alpha=alpha)
 
     def mix_x(self, x, perm):
-        lam = sample_lam(self.alpha, len(x) if self.per_element else 1, x.device, dominant=True).expand(len(x))
+        lam = self.draw_lam(x, dominant=True)
         return lerp_batch(x, perm, lam), lam
 
-class CutMix(MixCallback):
-    "CutMix (Yun et al. 2019): paste a box of the partner, λ ~ Beta(α, α) corrected to the exact fraction of pixels kept."
+# %% ../nbs/04_mix.ipynb #0030b
+class CutMix(MixCallback, name='cutmix'):
+    "CutMix (Yun et al. 2019): paste a box of the partner, λ ~ Beta(α, α) set to the exact share kept."
     def __init__(self, alpha:float=1.0, per_element:bool=False, loss_mode:str=None):
-        super().__init__(loss_mode); self.alpha, self.per_element = _check_alpha(alpha), per_element
+        super().__init__(loss_mode, per_element, alpha=alpha)
 
     def mix_x(self, x, perm):  # per batch: one box, drawn on the host; per element: on the device
         lam = sample_lam(self.alpha, len(x), x.device) if self.per_element else sample_lam(self.alpha, device='cpu')
         return cutmix(x, perm, lam, self.per_element, inplace=True)
 
-class CutMixUp(MixCallback):
+# %% ../nbs/04_mix.ipynb #0030c
+class CutMixUp(MixCallback, name='cutmixup', alphas=('mixup_alpha', 'cutmix_alpha')):
     "CutMix with probability `switch_prob`, else MixUp; per batch, or per element (then each image chooses)."
     def __init__(self, mixup_alpha:float=0.4, cutmix_alpha:float=1.0, switch_prob:float=0.5, per_element:bool=False,
                  loss_mode:str=None):
-        super().__init__(loss_mode)
-        self.mixup_alpha, self.cutmix_alpha = _check_alpha(mixup_alpha, 'mixup_alpha'), _check_alpha(cutmix_alpha, 'cutmix_alpha')
-        self.switch_prob, self.per_element = check_number('switch_prob', switch_prob, 0, 1), per_element
+        super().__init__(loss_mode, per_element, mixup_alpha=mixup_alpha, cutmix_alpha=cutmix_alpha)
+        self.switch_prob = check_number('switch_prob', switch_prob, 0, 1)
 
     def mix_x(self, x, perm):
         _check_image_batch(x, 'CutMixUp')
         if not self.per_element:
-            if random.random() < self.switch_prob: return cutmix(x, perm, sample_lam(self.cutmix_alpha, device='cpu'), inplace=True)
-            lam = sample_lam(self.mixup_alpha, 1, x.device, dominant=True).expand(len(x))
+            if random.random() < self.switch_prob:
+                return cutmix(x, perm, sample_lam(self.cutmix_alpha, device='cpu'), inplace=True)
+            lam = self.draw_lam(x, self.mixup_alpha, dominant=True)
             return lerp_batch(x, perm, lam), lam
         n, (h, w) = len(x), x.shape[-2:]
         use_cut = torch.rand(n, device=x.device) < self.switch_prob
@@ -272,19 +311,20 @@ class CutMixUp(MixCallback):
         out = torch.lerp(base, xp, (box_mask(boxes, h, w) & use_cut[:, None, None, None]).to(x.dtype))
         return out, torch.where(use_cut, box_lam(boxes, h, w).to(lm), lm)
 
-class FMix(MixCallback):
+# %% ../nbs/04_mix.ipynb #0030d
+class FMix(MixCallback, name='fmix'):
     "FMix (Harris et al. 2020): keep the original where low-frequency Fourier noise is in its top λ fraction."
     def __init__(self, alpha:float=1.0, decay_power:float=3.0, per_element:bool=True, loss_mode:str=None):
-        super().__init__(loss_mode)
-        self.alpha, self.decay_power, self.per_element = _check_alpha(alpha), _check_alpha(decay_power, 'decay_power'), per_element
+        super().__init__(loss_mode, per_element, alpha=alpha)
+        self.decay_power = _check_alpha(decay_power, 'decay_power')
 
-    def mix_x(self, x, perm):
-        return fmix(x, perm, sample_lam(self.alpha, len(x) if self.per_element else 1, x.device), self.decay_power, self.per_element)
+    def mix_x(self, x, perm): return fmix(x, perm, self.draw_lam(x, expand=False), self.decay_power, self.per_element)
 
-class ResizeMix(MixCallback):
+# %% ../nbs/04_mix.ipynb #0030e
+class ResizeMix(MixCallback, name='resizemix', alphas=()):
     "ResizeMix (Qin et al. 2020): paste the whole partner shrunk by τ ~ U(scope); λ = fraction left uncovered."
     def __init__(self, scope:tuple=(0.1, 0.8), per_element:bool=False, loss_mode:str=None):
-        super().__init__(loss_mode); self.scope, self.per_element = _check_scope(scope), per_element
+        super().__init__(loss_mode, per_element); self.scope = _check_scope(scope)
 
     def mix_x(self, x, perm): return resizemix(x, perm, self.scope, self.per_element, inplace=True)
 
@@ -294,7 +334,7 @@ _SHORTCUTS = ('downsample', 'idpath', 'shortcut')
 def _has_conv(m): return any(isinstance(o, nn.modules.conv._ConvNd) for o in m.modules())
 
 def default_mix_modules(model:nn.Module) -> list:
-    "The modules whose outputs Manifold Mixup may mix: timm's stage outputs, else residual stages, else conv blocks (but the last)."
+    "The modules Manifold Mixup may mix: timm's stages, else residual stages, else conv blocks (not the last)."
     model = plain_model(model)
     for name, m in model.named_modules():  # 1. timm's own list of stage outputs
         info = getattr(m, 'feature_info', None)
@@ -313,15 +353,16 @@ def default_mix_modules(model:nn.Module) -> list:
     raise ValueError("no eligible modules found (no timm `feature_info`, no residual stages, no sequence of conv blocks): "
                      "pass `modules=`, the modules (or their names) whose outputs may be mixed")
 
+# %% ../nbs/04_mix.ipynb #0032b
 class _Armed:
     "What one training batch of `ManifoldMixup` mixes: the input tensor it was armed for, the module, the partners, λ."
     def __init__(self): self.x = self.target = self.perm = self.lam = None; self.active = False
 
-class ManifoldMixup(MixCallback):
+class ManifoldMixup(MixCallback, name='manifold'):
     "Manifold Mixup (Verma et al. 2019): mix the input or the hidden activations of a random eligible module."
     def __init__(self, alpha:float=2.0, modules:list=None, include_input:bool=True, per_element:bool=False, loss_mode:str=None):
-        super().__init__(loss_mode)
-        self.alpha, self.modules, self.include_input, self.per_element = _check_alpha(alpha), modules, include_input, per_element
+        super().__init__(loss_mode, per_element, alpha=alpha)
+        self.modules, self.include_input = modules, include_input
         self._handles, self._mods, self._armed, self._fns = [], None, _Armed(), None
 
     def before_fit(self):
@@ -330,10 +371,11 @@ class ManifoldMixup(MixCallback):
         mods = default_mix_modules(model) if self.modules is None else list(self.modules)
         self._mods = [model.get_submodule(m.removeprefix('module.') if m not in dict(model.named_modules()) else m)
                       if isinstance(m, str) else m for m in mods]
-        if not self._mods and not self.include_input: raise ValueError("nothing to mix: no `modules` and `include_input=False`")
+        if not self._mods and not self.include_input:
+            raise ValueError("nothing to mix: no `modules` and `include_input=False`")
 
     def _hooks(self):
-        "The two hooks, made once: a compiled model sees the same functions on the same modules every batch (no recompilation)."
+        "The two hooks, made once: a compiled model sees the same functions every batch (no recompilation)."
         armed, handles = self._armed, self._handles
         @torch._dynamo.disable  # plain Python on the host, never traced: a graph break at each eligible module
         def pre(m, inp):
@@ -346,13 +388,14 @@ class ManifoldMixup(MixCallback):
             if not armed.active or m is not armed.target: return None
             armed.active = False
             if not isinstance(out, Tensor) or len(out) != len(armed.perm):
-                raise ValueError(f"ManifoldMixup can only mix a module output that is one batch tensor, got {type(out).__name__}")
+                raise ValueError(f"ManifoldMixup can only mix a module output that is one batch tensor, got "
+                                 f"{type(out).__name__}")
             return lerp_batch(out, armed.perm, armed.lam)
         return pre, hook
 
     def mix_x(self, x, perm):
         if self._mods is None: self.before_fit()
-        lam = sample_lam(self.alpha, len(x) if self.per_element else 1, x.device).expand(len(x))
+        lam = self.draw_lam(x)
         target = random.choice(([None] if self.include_input else []) + self._mods)
         if target is None: return lerp_batch(x, perm, lam), lam
         self._remove()
@@ -369,7 +412,7 @@ class ManifoldMixup(MixCallback):
     def preview(self, x:Tensor, y:Tensor, n_classes:int=None):
         "The batch unmixed (the mix happens inside the network) and its soft targets; no hooks are set."
         perm = partner_perm(len(x), x.device)
-        lam = sample_lam(self.alpha, len(x) if self.per_element else 1, x.device).expand(len(x))
+        lam = self.draw_lam(x)
         return x, mix_targets(y, perm, lam, n_classes)
 
     def _remove(self):
@@ -382,6 +425,45 @@ class ManifoldMixup(MixCallback):
     def after_cancel_batch(self): self._remove()
     def __getstate__(self): return {k: v for k, v in self.__dict__.items() if k not in ('_fns', '_handles')} | dict(_handles=[])
     def __setstate__(self, d): self.__dict__.update(d | dict(_fns=None))
+
+# %% ../nbs/04_mix.ipynb #sm01
+def smooth_masks(n:int, h:int, w:int, sigma:tuple=(0.25, 0.5), device=None) -> Tensor:
+    "`n` soft masks `(n, 1, h, w)`: Gaussian bumps at random centres, σ a random fraction in `sigma` of the side."
+    lo, hi = _check_scope(sigma, 'sigma')
+    cy, cx = (torch.rand(2, n, 1, 1, device=device) * torch.tensor([h, w], device=device).view(2, 1, 1, 1)).unbind(0)
+    s = (lo + (hi - lo) * torch.rand(n, 1, 1, device=device)) * max(h, w)
+    yy, xx = torch.arange(h, device=device).view(1, h, 1) + 0.5, torch.arange(w, device=device).view(1, 1, w) + 0.5
+    return torch.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * s ** 2))[:, None]
+
+def smoothmix(x:Tensor, perm:Tensor, masks:Tensor):
+    "`x` `(B, C, H, W)` blended with `x[perm]` by `masks` `(B or 1, 1, H, W)`: `(mixed, λ (B,))`."
+    _check_image_batch(x, 'SmoothMix')
+    m = masks.to(x.dtype)
+    return torch.lerp(x, x.index_select(0, perm), m), (1 - masks.float().mean((1, 2, 3))).expand(len(x))
+
+# %% ../nbs/04_mix.ipynb #sm04
+class SmoothMix(MixCallback, name='smoothmix', alphas=()):
+    "SmoothMix (Lee et al. 2020), Gaussian form: paste the partner through a soft mask; λ = the share of the original."
+    def __init__(self, sigma:tuple=(0.25, 0.5), per_element:bool=True, loss_mode:str=None):
+        super().__init__(loss_mode, per_element); self.sigma = _check_scope(sigma, 'sigma')
+
+    def mix_x(self, x, perm):
+        _check_image_batch(x, 'SmoothMix')
+        return smoothmix(x, perm, smooth_masks(len(x) if self.per_element else 1, *x.shape[-2:], self.sigma, x.device))
+
+# %% ../nbs/04_mix.ipynb #sm08
+def check_mix(mix:str='none', alpha:float=None):
+    "Check that `mix` is `'none'` or a name of `MIXES` and that `alpha` (if given) is a Beta parameter it takes."
+    check_choice('mix', mix, ('none', *MIXES))
+    if alpha is None: return
+    cls = MIXES.get(mix)
+    if cls is None or not cls.alphas: raise ValueError(f"`alpha` does not apply to mix={mix!r}")
+    _check_alpha(alpha)
+
+def mix_callback(mix:str='none', alpha:float=None):
+    "The mix callback named `mix` (a name of `MIXES`, or `'none'`: `None`), its Beta parameters `alpha` if given."
+    check_mix(mix, alpha)
+    return None if mix == 'none' else MIXES[mix].with_alpha(alpha)
 
 # %% ../nbs/04_mix.ipynb #0034
 @patch

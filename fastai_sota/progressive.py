@@ -28,7 +28,8 @@ def check_start(start):
     "`start` if it is a size in pixels (a whole number >= 1) or a fraction of the final size in (0, 1]."
     check_number('start', start, 0, lo_open=True)
     if isinstance(start, float) and start > 1 and not start.is_integer():
-        raise ValueError(f"`start` must be a size in pixels (a whole number) or a fraction of the final size in (0, 1], got {start!r}")
+        raise ValueError(f"`start` must be a size in pixels (a whole number) or a fraction of the final size in (0, "
+                         f"1], got {start!r}")
     return start
 
 def _start_size(start, final:int) -> int:
@@ -45,11 +46,12 @@ def _step(start:int, final:int, step:int=None) -> int:
     if step is None: return next(s for s in (8, 4, 2, 1) if (final - start) % s == 0)
     check_int('step', step, 1)
     if (final - start) % step:
-        raise ValueError(f"`step`={step} cannot reach the final size {final} from {start}: (final - start) must be a multiple of it")
+        raise ValueError(f"`step`={step} cannot reach the final size {final} from {start}: (final - start) must be a "
+                         f"multiple of it")
     return step
 
 def size_schedule(pct:float, final:int, start=0.5, start_pct:float=0., finish_pct:float=0.5, step:int=None) -> int:
-    "Training size at progress `pct` in [0, 1]: `start` until `start_pct`, linear growth in `step`s, `final` from `finish_pct`."
+    "Training size at progress `pct`: `start` until `start_pct`, linear in `step`s, `final` from `finish_pct`."
     _check_pcts(start_pct, finish_pct)
     s0 = _start_size(start, final)
     st = _step(s0, final, step)
@@ -117,8 +119,10 @@ class ProgressiveResize(Callback):
 
     def before_fit(self):
         self._restore()
-        self._final, self._last = None, None  # the log starts at the first training batch: `get_preds` calls `before_fit` too
-        self.active = not any(isinstance(c, (LRFinder, GatherPredsCallback)) for c in self.learn.cbs)  # `get_preds` calls `before_fit` too
+        # the log starts at the first training batch: `get_preds` calls `before_fit` too
+        self._final, self._last = None, None
+        # `get_preds` calls `before_fit` too
+        self.active = not any(isinstance(c, (LRFinder, GatherPredsCallback)) for c in self.learn.cbs)
         if not self.active: return
         self._probe()
         if self.scale_reg:
@@ -129,7 +133,7 @@ class ProgressiveResize(Callback):
         scale_knobs(self._knobs, self.min_reg)
 
     def _probe(self):
-        "Refuse, before training, a start size the model cannot take: one forward pass per scheduled size, one item, no gradients."
+        "Refuse, before training, a size the model cannot take: one forward pass per scheduled size, one item."
         with preserved_rng(), torch.no_grad():
             x = self.learn.dls.valid.one_batch()[0][:1]
         if not isinstance(x, Tensor) or x.ndim != 4: return  # `before_batch` says what is wrong with non-image batches
@@ -163,7 +167,8 @@ class ProgressiveResize(Callback):
         if not self.active: return
         x = self.learn.xb[0]
         if not isinstance(x, Tensor) or x.ndim != 4:
-            raise ValueError(f"ProgressiveResize needs image batches (B, C, H, W), got {getattr(x, 'shape', type(x).__name__)}")
+            raise ValueError(f"ProgressiveResize needs image batches (B, C, H, W), got "
+                             f"{getattr(x, 'shape', type(x).__name__)}")
         h, w = x.shape[-2:]
         if self._final is None: self._final, self.sizes = min(h, w), []
         s = self.size_now(self._final)
@@ -189,13 +194,13 @@ class ProgressiveResize(Callback):
 
 # %% ../nbs/05_progressive.ipynb #d001
 class ResizeInputs(Callback):
-    "Resize every input batch to `size` pixels (shorter side), in training and prediction: a model tested at another resolution."
+    "Resize every input batch to `size` pixels (shorter side): a model tested at another resolution."
     order = MixedPrecision.order - 2
     def __init__(self, size:int, mode:str='bilinear'): check_int('size', size, 1); store_attr()
     def before_batch(self): self.learn.xb = (resized(self.learn.xb[0], self.size, self.mode), *self.learn.xb[1:])
 
 def recalibrate_bn(learn, dl=None, size:int=None):
-    "Re-estimate the BatchNorm running statistics of `learn.model` on `dl` (default: the training loader), batches resized to `size` if given."
+    "Re-estimate the BatchNorm statistics of `learn.model` on `dl` (default: training), resized to `size` if given."
     dl = dl if dl is not None else learn.dls.train
     batches = ((resized(b[0], size) if size else b[0]) for b in dl)
     with preserved_rng(): update_bn(batches, learn.model)

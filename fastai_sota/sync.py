@@ -46,7 +46,8 @@ class SyncCounter(TorchDispatchMode):
             if f.filename.startswith(self.where) and f.filename != _SELF: return f"{Path(f.filename).name}:{f.lineno}"
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        if syncs(func, args) and (place := self._place()) is not None: self.places[f"{func.overloadpacket.__name__} at {place}"] += 1
+        if syncs(func, args) and (place := self._place()) is not None: self.places[f"{func.overloadpacket.__name__} at "
+                                                                                   f"{place}"] += 1
         return func(*args, **(kwargs or {}))
 
     @property
@@ -56,7 +57,7 @@ class SyncCounter(TorchDispatchMode):
 
 # %% ../nbs/07a_sync.ipynb #0010
 class StepSyncs(Callback):
-    "Count the host-device syncs of the package's code during the training phase of each epoch (loader transforms, every batch event)."
+    "Count the host-device syncs of the package's code in each epoch's training (transforms, every batch event)."
     order = -100  # first in `before_train`: what the other callbacks do in the batches is counted
     def __init__(self, where=_PACKAGE): self.counter, self._on = SyncCounter(where), False
     def before_train(self):

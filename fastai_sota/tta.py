@@ -1,4 +1,4 @@
-"""`learn.tta(use_corners=True)`: the centre and four corner crops (and their mirrors) cut at the model's input size from each image decoded once at a larger size; `learn.tta(one_pass=True)`: fastai's TTA with each image decoded once.
+"""`learn.tta(use_corners=True)`: the centre and four corner crops (and their mirrors) cut at the model's input size from each image decoded once at a larger size; `learn.tta(one_pass=True)`: fastai's TTA with each image decoded once; each TTA a view object (`learn.tta(views=...)`), named in `TTAS`.
 
 Docs: https://fastai-sota.github.io/fastai_sota/tta.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://fastai-sota.github.io/fastai_sota/tta.html.md"""
 
 # %% ../nbs/02_tta.ipynb #0001
 from __future__ import annotations
-import copy, warnings
+import copy, dataclasses, warnings
 from contextlib import nullcontext
 import torch, torch.nn.functional as F
 from torch import Tensor
@@ -18,11 +18,13 @@ from fastai.callback.fp16 import MixedPrecision
 from fastai.learner import Learner
 from fastai.vision.core import PILImage, TensorImage
 from fastai.vision.augment import (RandTransform, Resize, RandomResizedCrop, FlipItem, DihedralItem, Flip, Dihedral)
-from .checks import check_number, check_int
+from .checks import check_number, check_int, check_choice
+from .augment import flip_shift
 
 # %% auto #0
-__all__ = ['FIVE_CROPS', 'CROP_PCT', 'enlarged_size', 'view_size', 'five_crops', 'multi_views', 'plain_view', 'combine_views',
-           'MultiViewPreds', 'ScaleItem', 'corner_pipeline', 'one_pass_pipelines', 'flip_shift', 'flip_shift_views']
+__all__ = ['FIVE_CROPS', 'CROP_PCT', 'TTAS', 'enlarged_size', 'view_size', 'five_crops', 'multi_views', 'plain_view',
+           'combine_views', 'MultiViewPreds', 'ScaleItem', 'corner_pipeline', 'one_pass_pipelines', 'flip_shift_views',
+           'TTAViews', 'CornerViews', 'FlipShiftViews', 'OnePassViews', 'tta_views', 'tta_preds']
 
 # %% ../nbs/02_tta.ipynb #0006
 FIVE_CROPS = ('center', 'top_left', 'top_right', 'bottom_left', 'bottom_right')
@@ -32,7 +34,7 @@ def _check_crop_pct(crop_pct):
     return check_number('crop_pct', crop_pct, 0, 1, lo_open=True)
 
 def enlarged_size(size, crop_pct:float=CROP_PCT) -> tuple:
-    "The size `(h, w)` (or an int for an int) to decode an image at, so that crops of `size` cover `crop_pct` of each side."
+    "The size `(h, w)` (an int for an int) to decode an image at, so crops of `size` cover `crop_pct` of a side."
     c = _check_crop_pct(crop_pct)
     return round(size / c) if isinstance(size, int) else tuple(round(s / c) for s in size)
 
@@ -44,7 +46,7 @@ def view_size(h:int, w:int, crop_pct:float=CROP_PCT) -> tuple:
     return s
 
 def five_crops(x:Tensor, size) -> Tensor:
-    "The windows of `size` (`(h, w)` or an int) at the centre and four corners of the batch `x` `(B, C, H, W)`: `(5, B, C, h, w)`."
+    "The windows of `size` at the centre and four corners of the batch `x` `(B, C, H, W)`: `(5, B, C, h, w)`."
     if not isinstance(x, Tensor) or x.ndim != 4:
         raise ValueError(f"`five_crops` needs an image batch (B, C, H, W), got {getattr(x, 'shape', type(x).__name__)}")
     H, W = x.shape[-2:]
@@ -91,7 +93,7 @@ class MultiViewPreds(Callback):
 
 # %% ../nbs/02_tta.ipynb #0022
 class ScaleItem(Transform):
-    "Resize each image by `factor` (Pillow, bilinear), rounding each side: the item-level enlargement for images used at their own size."
+    "Resize each image by `factor` (Pillow, bilinear): the enlargement for images used at their own size."
     order = Resize.order
     def __init__(self, factor:float): self.factor = factor
     def encodes(self, x:PILImage): return x.resize(tuple(round(s * self.factor) for s in x.size), Image.BILINEAR)
@@ -104,7 +106,7 @@ def _with_size(t, crop_pct):
     return t
 
 def corner_pipeline(item_fs, batch_fs, crop_pct:float=CROP_PCT) -> tuple:
-    "Item and batch transforms of the corner path: size-setting ones enlarged by `1 / crop_pct` (`ScaleItem` if none on items)."
+    "The corner path's transforms: sizes enlarged by `1 / crop_pct` (`ScaleItem` if no item transform sets one)."
     _check_crop_pct(crop_pct)
     sized = lambda t: getattr(t, 'size', None) is not None
     items = [_with_size(t, crop_pct) if sized(t) else t for t in item_fs]
@@ -115,7 +117,7 @@ def corner_pipeline(item_fs, batch_fs, crop_pct:float=CROP_PCT) -> tuple:
 _BATCH_EQUIVALENT = {FlipItem: lambda t: Flip(p=t.p), DihedralItem: lambda t: Dihedral(p=t.p)}
 
 def one_pass_pipelines(item_fs, batch_fs) -> tuple|None:
-    "`(plain, augmented)` batch `Pipeline`s of one-pass TTA (validation and training mode), or `None` if an item transform has no batch form."
+    "`(plain, augmented)` batch `Pipeline`s of one-pass TTA, or `None` if an item transform has no batch form."
     moved = []
     for t in item_fs:
         if not isinstance(t, RandTransform) or t.split_idx == 1 or isinstance(t, Resize): continue
@@ -124,19 +126,8 @@ def one_pass_pipelines(item_fs, batch_fs) -> tuple|None:
     return Pipeline(list(batch_fs), split_idx=1), Pipeline(list(batch_fs) + moved, split_idx=0)
 
 # %% ../nbs/02_tta.ipynb #0026b
-def flip_shift(x:Tensor, pad:int, flips:Tensor, shifts:Tensor) -> Tensor:
-    "Mirror the images of `x` `(B, C, H, W)` where `flips` `(B,)` is true and translate them by `shifts` `(B, 2)` pixels (at most `pad`), zero-filled."
-    B, C, H, W = x.shape
-    x = torch.where(flips[:, None, None, None], x.flip(-1), x)
-    if pad == 0: return x
-    xp = F.pad(x, (pad, pad, pad, pad))
-    rows = torch.arange(H, device=x.device)[None] + pad - shifts[:, :1]   # (B, H)
-    cols = torch.arange(W, device=x.device)[None] + pad - shifts[:, 1:]   # (B, W)
-    out = xp[torch.arange(B, device=x.device)[:, None, None], :, rows[:, :, None], cols[:, None, :]]  # (B, H, W, C)
-    return out.permute(0, 3, 1, 2).contiguous()  # the strides of an ordinary (B, C, H, W) batch, not channels-last
-
 def flip_shift_views(x:Tensor, shift:int=1) -> Tensor:
-    "The mirror of `x` `(B, C, H, W)`, and `x` and its mirror translated by (`shift`, `shift`) and (-`shift`, -`shift`) pixels: `(5, B, C, H, W)`."
+    "The mirror of `x` `(B, C, H, W)`, and both shifted by ±(`shift`, `shift`) pixels: `(5, B, C, H, W)`."
     check_int('shift', shift, 1)
     B, dev = len(x), x.device
     fl = lambda v: torch.full((B,), v, dtype=torch.bool, device=dev)
@@ -144,27 +135,85 @@ def flip_shift_views(x:Tensor, shift:int=1) -> Tensor:
     return torch.stack([flip_shift(x, shift, fl(f), sh(d)) for f, d in ((True, 0), (False, shift), (False, -shift), (True, shift), (True, -shift))])
 
 # %% ../nbs/02_tta.ipynb #0028
-_fastai_tta = getattr(Learner.tta, 'fastai_tta', Learner.tta)  # fastai's own, also when this cell runs again
+def _predict_dl(learn, ds_idx, dl):
+    "The loader to predict: `dl`, or a copy of `learn.dls[ds_idx]` in order and with every item."
+    return dl if dl is not None else learn.dls[ds_idx].new(shuffle=False, drop_last=False)
 
-def _check_tta_args(n, beta, use_max, use_corners, crop_pct, flip, one_pass, flip_shift=None):
-    if sum([use_corners, one_pass, flip_shift is not None]) > 1:
-        raise ValueError("`use_corners`, `one_pass` and `flip_shift` are different TTAs: choose one")
-    if flip_shift is not None:
-        check_int('flip_shift', flip_shift, 1)
-        if n is not None: raise ValueError("`n` counts fastai's augmented passes; flip-and-shift TTA always uses 5 views")
-    if not use_corners and (flip or crop_pct is not None):
-        raise ValueError("`flip` and `crop_pct` apply to corner-crop TTA: pass `use_corners=True`, or drop them for fastai's TTA")
-    if use_corners and n is not None: raise ValueError("`n` counts fastai's augmented passes; corner TTA always uses 5 views (10 with `flip=True`)")
-    if n is not None: check_int('n', n, 1)
-    if beta is not None and not use_max: check_number('beta', beta, 0, 1)
-    if crop_pct is not None: _check_crop_pct(crop_pct)
-
-def _views_dl(learn, ds_idx, dl, item_tfms, batch_tfms, item_fs=None, batch_fs=None):
-    "The loader to predict, with `item_tfms`/`batch_tfms` added and, if given, its pipelines replaced by `item_fs`/`batch_fs`."
-    if dl is None: dl = learn.dls[ds_idx].new(shuffle=False, drop_last=False)
+def _views_dl(dl, item_tfms=None, batch_tfms=None, item_fs=None, batch_fs=None):
+    "`dl` with `item_tfms`/`batch_tfms` added, its pipelines changed by `item_fs`/`batch_fs` if given."
     it, bt = list(dl.after_item.fs) + list(item_tfms or []), list(dl.after_batch.fs) + list(batch_tfms or [])
     if item_fs is not None: it, bt = item_fs(it), batch_fs(bt)
-    return dl.new(after_item=it, after_batch=bt), it, bt
+    return dl.new(after_item=it, after_batch=bt)
+
+class TTAViews:
+    "A test-time augmentation: the loader it reads (`loader`), and each batch's plain input and extra views."
+    def loader(self, dl, item_tfms=None, batch_tfms=None):
+        "The loader to predict: `dl` with the extra transforms added (and, in a variant, its pipelines changed)."
+        return _views_dl(dl, item_tfms, batch_tfms)
+    def plain(self, b:tuple) -> tuple: return b
+    def views(self, b:tuple) -> list:
+        "The extra inputs of the batch `b` (a stacked tensor `(V, B, ...)` or a list of `V` batches)."
+        raise NotImplementedError
+    def setup(self, learn, ds_idx:int=1, dl=None, item_tfms=None, batch_tfms=None):
+        "`(loader, plain, views)` on `dl` (or `learn.dls[ds_idx]`), or `None` if it cannot make its views."
+        return self.loader(_predict_dl(learn, ds_idx, dl), item_tfms, batch_tfms), self.plain, self.views
+
+# %% ../nbs/02_tta.ipynb #0028a
+@dataclasses.dataclass
+class CornerViews(TTAViews):
+    "Centre and corner crops at the model's size (mirrored too with `flip`), each image decoded once, larger."
+    crop_pct:float=CROP_PCT # Crop side as a fraction of the decoded image's side
+    flip:bool=False # Also each crop mirrored left-right (10 views)
+    def __post_init__(self): _check_crop_pct(self.crop_pct)
+    def loader(self, dl, item_tfms=None, batch_tfms=None):
+        c = self.crop_pct
+        return _views_dl(dl, item_tfms, batch_tfms, lambda it: corner_pipeline(it, [], c)[0], lambda bt: corner_pipeline([], bt, c)[1])
+    def plain(self, b): return (plain_view(b[0], view_size(*b[0].shape[-2:], self.crop_pct)), *b[1:])
+    def views(self, b): return multi_views(b[0], self.crop_pct, self.flip)
+
+@dataclasses.dataclass
+class FlipShiftViews(TTAViews):
+    "The mirror, and the batch and its mirror shifted diagonally by ± `shift` pixels (5 views)."
+    shift:int=1 # Pixels of the diagonal translations
+    def __post_init__(self): check_int('shift', self.shift, 1)
+    def views(self, b): return flip_shift_views(b[0], self.shift)
+
+@dataclasses.dataclass
+class OnePassViews(TTAViews):
+    "fastai's TTA with each image decoded once: `n` draws of the training augmentations applied to the decoded batch."
+    n:int=4 # Number of augmented views
+    def __post_init__(self): check_int('n', self.n, 1)
+    def setup(self, learn, ds_idx:int=1, dl=None, item_tfms=None, batch_tfms=None):
+        src = ifnone(dl, learn.dls[ds_idx])
+        pipes = one_pass_pipelines(list(src.after_item.fs) + list(item_tfms or []),
+                                   list(src.after_batch.fs) + list(batch_tfms or []))
+        if pipes is None: return None  # a random item transform with no batch form: fastai's own TTA instead
+        plain, aug = pipes
+        dl = _views_dl(_predict_dl(learn, ds_idx, dl), item_tfms, None, lambda it: [t for t in it if not isinstance(t, tuple(_BATCH_EQUIVALENT))], lambda bt: [])
+        return dl, plain, lambda b: [aug(b)[0] for _ in range(self.n)]
+
+# %% ../nbs/02_tta.ipynb #0028c
+TTAS = {'fastai': None, 'fastai_one_pass': OnePassViews(), 'corners': CornerViews(), 'corners_flip': CornerViews(flip=True),
+        'flip_shift': FlipShiftViews()}  # name: view object (`None`: fastai's own TTA)
+
+def tta_views(n:int=None, use_corners:bool=False, crop_pct:float=None, flip:bool=False, one_pass:bool=False,
+              flip_shift:int=None) -> TTAViews|None:
+    "The view object the shorthand flags of `Learner.tta` stand for; `None` for fastai's own TTA."
+    if sum([use_corners, one_pass, flip_shift is not None]) > 1:
+        raise ValueError("`use_corners`, `one_pass` and `flip_shift` are different TTAs: choose one")
+    if not use_corners and (flip or crop_pct is not None):
+        raise ValueError("`flip` and `crop_pct` apply to corner-crop TTA: pass `use_corners=True`, or drop them for "
+                         "fastai's TTA")
+    if n is not None and (use_corners or flip_shift is not None):
+        raise ValueError("`n` counts fastai's augmented passes; corner TTA always uses 5 views (10 with `flip=True`), "
+                         "flip-and-shift TTA 5")
+    if flip_shift is not None: check_int('flip_shift', flip_shift, 1); return FlipShiftViews(flip_shift)
+    if use_corners: return CornerViews(ifnone(crop_pct, CROP_PCT), flip)
+    if n is not None: check_int('n', n, 1)
+    return OnePassViews(ifnone(n, 4)) if one_pass else None
+
+# %% ../nbs/02_tta.ipynb #0028f
+_fastai_tta = getattr(Learner.tta, 'fastai_tta', Learner.tta)  # fastai's own, also when this cell runs again
 
 def _predict(learn, dl, cb):
     ds = getattr(dl, 'dataset', None)
@@ -182,34 +231,41 @@ def tta(self:Learner,
     batch_tfms=None, # Extra batch transforms (added to the pipeline on the new paths)
     beta:float|None=0.25, # Weight of the plain prediction: `lerp(tta, plain, beta)`; `None` returns both
     use_max:bool=False, # Element-wise max over the views and the plain prediction instead of the mean
-    use_corners:bool=False, # Centre and four corner crops at the model's input size, each image decoded once, larger
+    views:TTAViews=None, # The TTA as a view object (`CornerViews`, `OnePassViews`, `FlipShiftViews`, ...), or the shorthands:
+    use_corners:bool=False, # `CornerViews`: centre and four corner crops, each image decoded once, larger
     crop_pct:float=None, # Corner path: crop side as a fraction of the decoded image's side (default `CROP_PCT`, 0.93)
     flip:bool=False, # Corner path: also predict each crop mirrored left-right (10 views)
-    one_pass:bool=False, # fastai's TTA with each image decoded once: the `n` augmentations applied to the decoded batch
-    flip_shift:int=None, # Flip-and-shift TTA: the mirror and diagonal translations by ± this many pixels of each batch (5 views)
+    one_pass:bool=False, # `OnePassViews`: fastai's TTA with each image decoded once
+    flip_shift:int=None, # `FlipShiftViews`: the mirror and diagonal translations by ± this many pixels (5 views)
 ):
-    "Predictions on `ds_idx`/`dl` with test-time augmentation: fastai's (`n` augmented passes, `one_pass`), corner crops or flip-and-shift."
-    _check_tta_args(n, beta, use_max, use_corners, crop_pct, flip, one_pass, flip_shift)
-    n = ifnone(n, 4)
-    if flip_shift is not None:
-        dl, _, _ = _views_dl(self, ds_idx, dl, item_tfms, batch_tfms)
-        return _predict(self, dl, MultiViewPreds(lambda b: b, lambda b: flip_shift_views(b[0], flip_shift), beta, use_max))
-    if use_corners:
-        c = ifnone(crop_pct, CROP_PCT)
-        dl, it, bt = _views_dl(self, ds_idx, dl, item_tfms, batch_tfms, lambda it: corner_pipeline(it, [], c)[0],
-                               lambda bt: corner_pipeline([], bt, c)[1])
-        plain = lambda b: (plain_view(b[0], view_size(*b[0].shape[-2:], c)), *b[1:])
-        return _predict(self, dl, MultiViewPreds(plain, lambda b: multi_views(b[0], c, flip), beta, use_max))
-    if one_pass:
-        dl0 = ifnone(dl, self.dls[ds_idx])
-        pipes = one_pass_pipelines(list(dl0.after_item.fs) + list(item_tfms or []), list(dl0.after_batch.fs) + list(batch_tfms or []))
-        if pipes is None:
-            warnings.warn("one_pass=True: an item transform is random and has no batch equivalent; using fastai's TTA (n passes)")
-        else:
-            plain_p, aug_p = pipes
-            dl, _, _ = _views_dl(self, ds_idx, dl, item_tfms, None, lambda it: [t for t in it if not isinstance(t, tuple(_BATCH_EQUIVALENT))],
-                                 lambda bt: [])
-            return _predict(self, dl, MultiViewPreds(plain_p, lambda b: [aug_p(b)[0] for _ in range(n)], beta, use_max))
-    return _fastai_tta(self, ds_idx=ds_idx, dl=dl, n=n, item_tfms=item_tfms, batch_tfms=batch_tfms, beta=beta, use_max=use_max)
+    "Predictions on `ds_idx`/`dl` with TTA: fastai's (`n` augmented passes), or those of `views`."
+    if beta is not None and not use_max: check_number('beta', beta, 0, 1)
+    short = tta_views(n, use_corners, crop_pct, flip, one_pass, flip_shift)
+    if views is not None and (short is not None or n is not None):
+        raise ValueError("give the TTA as `views` or with its shorthand flags (`use_corners`, `one_pass`, "
+                         "`flip_shift`, `n`), not both")
+    views = ifnone(views, short)
+    if views is not None:
+        ready = views.setup(self, ds_idx, dl, item_tfms, batch_tfms)
+        if ready is not None:
+            vdl, plain, fn = ready
+            return _predict(self, vdl, MultiViewPreds(plain, fn, beta, use_max))
+        warnings.warn(f"{type(views).__name__}: an item transform is random and has no batch equivalent; using "
+                      f"fastai's TTA")
+        n = getattr(views, 'n', None)
+    return _fastai_tta(self, ds_idx=ds_idx, dl=dl, n=ifnone(n, 4), item_tfms=item_tfms, batch_tfms=batch_tfms, beta=beta,
+                       use_max=use_max)
 
 Learner.tta.fastai_tta = _fastai_tta
+
+# %% ../nbs/02_tta.ipynb #0035b
+def tta_preds(learn:Learner, tta:str='none', dl=None, **kwargs):
+    "`(preds, targs)` of `learn` with the TTA named `tta` (`'none'` or a name of `TTAS`), and its options."
+    check_choice('tta', tta, ('none', *TTAS))
+    if tta == 'none': return learn.get_preds(dl=dl)
+    views = TTAS[tta]
+    if views is not None:
+        own = {f.name for f in dataclasses.fields(views)}
+        views = dataclasses.replace(views, **{k: v for k, v in kwargs.items() if k in own})
+        kwargs = {k: v for k, v in kwargs.items() if k not in own}
+    return learn.tta(dl=dl, views=views, **kwargs)

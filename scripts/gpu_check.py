@@ -9,10 +9,11 @@ import argparse, json, os, subprocess, sys, time, warnings
 from pathlib import Path
 import torch
 from fastai.callback.fp16 import MixedPrecision
-from fastai_sota.train import sota_learner, versions
+from fastai_sota.learner import sota_learner
+from fastai_sota.fit import versions
 from fastai_sota.mix import MixUp, CutMix, CutMixUp, FMix, ResizeMix, ManifoldMixup
 from fastai_sota.progressive import ProgressiveResize
-from fastai_sota.speedrun import WeightEMA
+from fastai_sota.ema import WeightEMA
 from fastai_sota.losses import LabelSmoothingCrossEntropy
 from fastai_sota.sync import StepSyncs
 

@@ -1,7 +1,7 @@
 "What the speed benchmarks share: their result file (with the command that made it) and interleaved timing."
 import json, statistics, sys, time
 from pathlib import Path
-from fastai_sota.train import versions
+from fastai_sota.fit import versions
 
 def save(out, settings:dict, rows:dict):
     "Write `rows` (name: median seconds, ...) with the command line, settings and versions to `out` (JSON)."

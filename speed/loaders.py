@@ -7,8 +7,9 @@ Run from the repo root: `python speed/loaders.py [--reps 2] [--out results/speed
 """
 import argparse, time
 import torch
-from fastai_sota.train import resolve_data, image_folder_dls
-from fastai_sota.speedrun import array_dls, FlipShift
+from fastai_sota.data import resolve_data
+from fastai_sota.loaders import image_folder_dls, array_dls
+from fastai_sota.augment import FlipShift
 from common import interleaved, save
 
 def epoch(dl):

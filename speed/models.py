@@ -6,7 +6,7 @@ Run from the repo root: `python speed/models.py [--reps 5] [--out results/speed_
 import argparse
 import torch, torch.nn.functional as F
 from fastai.vision.models.xresnet import xresnet18
-from fastai_sota.speedrun import resnet28
+from fastai_sota.models import resnet28
 from common import interleaved, save
 
 WIDTHS = ((16, 32, 64, 128), (16, 32, 96, 192), (16, 48, 96, 192), (24, 48, 96, 192))

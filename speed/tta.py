@@ -17,7 +17,7 @@ from fastai.learner import Learner
 from fastai.losses import CrossEntropyLossFlat
 from fastai.vision.models.xresnet import xresnet18
 from fastai_sota.data import sample_path
-from fastai_sota.train import image_folder_dls
+from fastai_sota.loaders import image_folder_dls
 import fastai_sota.tta  # patches Learner.tta
 from common import save
 

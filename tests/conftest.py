@@ -1,16 +1,21 @@
-"Shared fixtures: small learners on the embedded sample with a small validation set."
+"Shared fixtures: small learners on the embedded sample with a small validation set, and a count of hooks left behind."
 import pytest, torch
-from fastai_sota.train import sota_learner
+from fastai_sota.learner import sota_learner
 
-def small_learner(subset:int=96, bs:int=32, valid:int=32, seed:int=0, **kw):
+def _small_learner(subset:int=96, bs:int=32, valid:int=32, seed:int=0, **kw):
     "A seeded `sota_learner` on `subset` sample images, validating on `valid` of them (`valid_subset`)."
     return sota_learner(seed=seed, subset=subset, bs=bs, valid_subset=valid, **kw)
 
-@pytest.fixture
-def make_learner():
-    "The `small_learner` factory, as a fixture."
-    return small_learner
-
-def hooks(model:torch.nn.Module) -> int:
+def _hooks(model:torch.nn.Module) -> int:
     "Number of forward (pre-)hooks left on `model`."
     return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
+
+@pytest.fixture(scope='session')
+def make_learner():
+    "The factory of small seeded learners: `make_learner(subset=96, bs=32, valid=32, seed=0, **sota_learner_kwargs)`."
+    return _small_learner
+
+@pytest.fixture(scope='session')
+def count_hooks():
+    "The number of forward (pre-)hooks left on a model: `count_hooks(model)`."
+    return _hooks

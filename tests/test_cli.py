@@ -103,7 +103,7 @@ def test_sota_train_all_flags(tmp_path):
 
 def test_sota_train_resume(tmp_path):
     from fastai.callback.core import Callback
-    from fastai_sota.train import fit_run, EpochLog
+    from fastai_sota.fit import fit_run, EpochLog
     class Stop(Callback):
         order = EpochLog.order + 1
         def after_epoch(self):
@@ -147,3 +147,13 @@ def test_bench_console_script_exit_status(tmp_path):
     (tmp_path/'bench_smoke.json').write_text('{ half a file')
     p = console('sota-bench', '--tier', 'smoke', '--seeds', '1', '--out', str(tmp_path), cwd=tmp_path)
     assert p.returncode == 1 and p.stderr.strip().splitlines()[-1].startswith('sota-bench: failed: JSONDecodeError'), p.stderr[-1500:]
+
+def test_smoothmix_in_the_installed_commands():
+    "The worked example of the mix notebook, defined only in `mix.py`: listed by `sota-train --help`, refused with `--alpha`."
+    from fastai_sota.mix import MIXES
+    from fastai_sota.all import SmoothMix
+    r = console('sota-train', '--help')
+    assert r.returncode == 0 and all(m in ' '.join(r.stdout.split()) for m in MIXES) and 'smoothmix' in r.stdout
+    r = console('sota-train', '--mix', 'smoothmix', '--alpha', '0.5')
+    assert r.returncode == 2 and r.stderr.strip() == "sota-train: error: `alpha` does not apply to mix='smoothmix'"
+    assert MIXES['smoothmix'] is SmoothMix

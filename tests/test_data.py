@@ -94,6 +94,6 @@ def test_imagenette_downloads_and_extracts_via_untar_data(imagenette_server, tmp
     assert path.name == 'imagenette2-160' and (tmp_path/'fastai'/'archive'/'imagenette2-160.tgz').is_file()
     assert len(get_image_files(path/'train')) == 4 and len(get_image_files(path/'val')) == 4
     assert imagenette(160, base=tmp_path/'fastai') == path  # cached
-    from fastai_sota.train import image_folder_dls
+    from fastai_sota.loaders import image_folder_dls
     dls = image_folder_dls(path, size=64, bs=2)
     assert dls.one_batch()[0].shape == (2, 3, 64, 64) and dls.c == 2

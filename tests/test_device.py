@@ -4,12 +4,13 @@ import pytest, torch, torch.nn.functional as F
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.learner import load_learner
-from fastai_sota.train import sota_learner
+from fastai_sota.learner import sota_learner
 from fastai_sota.mix import (MixUp, CutMix, CutMixUp, FMix, ResizeMix, ManifoldMixup, cutmix, fmix, resizemix, lerp_batch,
                              mix_targets)
-from fastai_sota.tta import flip_shift
+from fastai_sota.augment import flip_shift, FlipShift
 from fastai_sota.losses import smoothed_nll, LabelSmoothingCrossEntropy, LabelSmoothingCrossEntropyFlat
-from fastai_sota.speedrun import ema_update, ema_update_, FlipShift, WeightEMA, resnet28
+from fastai_sota.ema import ema_update, ema_update_, WeightEMA
+from fastai_sota.models import resnet28
 from fastai_sota.progressive import ProgressiveResize
 from fastai_sota.sync import StepSyncs
 
@@ -107,7 +108,7 @@ def test_distributed_loader_transforms_follow_the_model():
 
 def test_array_loader_keeps_the_images_on_the_device():
     "On a device other than the CPU the in-memory images live there: a batch is one indexing on the device, no copy (here `meta`)."
-    from fastai_sota.speedrun import array_dls
+    from fastai_sota.loaders import array_dls
     from fastai_sota.data import sample_path
     dls = array_dls(sample_path(), bs=16, subset=64, seed=0, device=META)
     assert dls.train.dataset.x.device == META and dls.train.dataset.x.dtype == torch.uint8

@@ -1,7 +1,7 @@
 "Two processes under torchrun (gloo on CPU) through fastai's own `learn.distrib_ctx()`, checked against one process."
 import json, os, subprocess, sys
 from fastai.learner import load_learner
-from fastai_sota.train import sota_learner
+from fastai_sota.learner import sota_learner
 
 ARGS = ['--subset', '600', '--epochs', '3', '--seed', '0', '--mix', 'cutmix', '--progressive', '0.5', '--tta', 'corners']
 GLOBAL_BS = 64  # each of n processes takes GLOBAL_BS / n items of every batch
@@ -42,8 +42,8 @@ from pathlib import Path
 from fastai.callback.core import Callback
 from fastai.distributed import DistributedDL
 from fastai.torch_core import rank_distrib
-from fastai_sota.train import fit_run
-from fastai_sota.speedrun import FlipShift
+from fastai_sota.fit import fit_run
+from fastai_sota.augment import FlipShift
 from fastai_sota.compat import end_distributed
 
 class Draws(Callback):

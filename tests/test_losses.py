@@ -3,7 +3,7 @@ import torch
 from fastai.learner import load_learner
 import fastai.callback.schedule
 from fastai_sota.losses import LabelSmoothingCrossEntropy, LabelSmoothingCrossEntropyFlat
-from fastai_sota.train import sota_learner
+from fastai_sota.learner import sota_learner
 
 def test_export_load_learner_with_label_smoothing(tmp_path):
     w = torch.linspace(0.5, 1.5, 10)

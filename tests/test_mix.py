@@ -7,15 +7,14 @@ from fastai.losses import CrossEntropyLossFlat, BCEWithLogitsLossFlat
 import fastai.callback.schedule
 from fastai_sota.losses import LabelSmoothingCrossEntropy
 from fastai_sota.mix import MixUp, CutMix, CutMixUp, FMix, ResizeMix, ManifoldMixup
-from fastai_sota.train import sota_learner
+from fastai_sota.learner import sota_learner
 import fastai_sota.tta  # patches Learner.tta
-from conftest import small_learner, hooks
 
 ALL = [lambda: MixUp(), lambda: CutMix(per_element=True), lambda: CutMixUp(per_element=True), lambda: FMix(),
        lambda: ResizeMix(per_element=True), lambda: ManifoldMixup()]
 
 @pytest.fixture(scope='module')
-def learn(): return small_learner(subset=60, bs=20, valid=40)
+def learn(make_learner): return make_learner(subset=60, bs=20, valid=40)
 
 class Spy(Callback):
     "Record the batch and loss each training step sees (after the mix callback)."
@@ -72,8 +71,8 @@ def test_multilabel_targets_interpolated(learn):
 
 @pytest.mark.parametrize('bs', [1, 7])
 @pytest.mark.parametrize('make', ALL)
-def test_batch_size_one_and_odd(make, bs):
-    l = small_learner(subset=10 if bs == 1 else 14, bs=bs, valid=10, size=64)  # 64 px: BatchNorm's last stage still has 4 values at bs=1
+def test_batch_size_one_and_odd(make, bs, make_learner):
+    l = make_learner(subset=10 if bs == 1 else 14, bs=bs, valid=10, size=64)  # 64 px: BatchNorm's last stage still has 4 values at bs=1
     l.fit(1, 1e-3, cbs=make())
     assert torch.isfinite(torch.tensor(l.recorder.losses)).all()
 
@@ -94,13 +93,13 @@ def test_validation_and_preds_untouched(learn, make):
     finally: learn.remove_cb(cb)
 
 @pytest.mark.parametrize('make', ALL)
-def test_lr_find_restores(make, tmp_path):
+def test_lr_find_restores(make, tmp_path, count_hooks):
     l = sota_learner(seed=0, subset=60, bs=20, path=tmp_path)
     lf = l.loss_func
     state = {k: v.clone() for k, v in l.model.state_dict().items()}
     l.add_cb(make())
     l.lr_find(num_it=5, show_plot=False)
-    assert l.loss_func is lf and hooks(l.model) == 0
+    assert l.loss_func is lf and count_hooks(l.model) == 0
     for k, v in l.model.state_dict().items(): torch.testing.assert_close(v, state[k])
 
 class Boom(Callback):
@@ -112,10 +111,10 @@ class Boom(Callback):
             if self.n == self.at: raise RuntimeError('boom')
 
 @pytest.mark.parametrize('make', ALL)
-def test_exception_in_batch_leaves_learner_clean(learn, make):
+def test_exception_in_batch_leaves_learner_clean(learn, make, count_hooks):
     learn.loss_func = lf = CrossEntropyLossFlat()
     with pytest.raises(RuntimeError, match='boom'): learn.fit(1, 1e-3, cbs=[make(), Boom(2)])
-    assert learn.loss_func is lf and hooks(learn.model) == 0
+    assert learn.loss_func is lf and count_hooks(learn.model) == 0
     learn.model.train()
     x, _ = learn.dls.valid.one_batch()
     with torch.no_grad():  # no leftover mixing: two forward passes of the same batch agree in eval mode
@@ -123,7 +122,7 @@ def test_exception_in_batch_leaves_learner_clean(learn, make):
     torch.testing.assert_close(a, b)
     learn.fit(1, 1e-3)  # and the learner still trains
 
-def test_manifold_hook_stale_after_exception_in_forward():
+def test_manifold_hook_stale_after_exception_in_forward(count_hooks):
     "An exception inside the forward pass, before the mixed layer: the armed hook must never mix a later pass."
     import copy
     l = sota_learner(seed=0, subset=20, bs=10)
@@ -138,9 +137,9 @@ def test_manifold_hook_stale_after_exception_in_forward():
     x, _ = l.dls.valid.one_batch()
     l.model.train(); clean.train()
     torch.testing.assert_close(l.model(x), clean(x))  # a training-mode forward with gradients: not mixed
-    assert hooks(l.model) == 0  # and the stale hooks removed themselves
+    assert count_hooks(l.model) == 0  # and the stale hooks removed themselves
     l.fit(1, 1e-3, cbs=ManifoldMixup())
-    assert hooks(l.model) == 0
+    assert count_hooks(l.model) == 0
 
 @pytest.mark.parametrize('make', ALL)
 def test_autocast_bf16_and_channels_last(learn, make):
@@ -156,14 +155,14 @@ def test_non_image_input_rejected():
     for cb in (CutMix(), FMix(), ResizeMix(), CutMixUp()):
         with pytest.raises(ValueError, match=r'\(B, C, H, W\)'): cb.mix_x(x, torch.arange(6))
 
-def test_manifold_modules_under_ddp_names(tmp_path):
+def test_manifold_modules_under_ddp_names(tmp_path, make_learner, count_hooks):
     "Under DistributedDataParallel, names gain a `module.` prefix: the default rule and named modules still find the same layers."
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
     from fastai_sota.mix import default_mix_modules
     dist.init_process_group('gloo', init_method=f'file://{tmp_path}/pg', rank=0, world_size=1)
     try:
-        l = small_learner(subset=40, bs=20, valid=20)
+        l = make_learner(subset=40, bs=20, valid=20)
         model = l.model
         ddp = DistributedDataParallel(model)
         assert default_mix_modules(ddp) == default_mix_modules(model) == [model[4], model[5], model[6]]
@@ -174,5 +173,5 @@ def test_manifold_modules_under_ddp_names(tmp_path):
             assert cb._mods == [model[4], model[6]], names
         l.model = model
         l.fit(1, 1e-3, cbs=ManifoldMixup(modules=['module.5']))  # a DDP-style name on a plain model trains too
-        assert hooks(l.model) == 0
+        assert count_hooks(l.model) == 0
     finally: dist.destroy_process_group()

@@ -5,7 +5,6 @@ from fastai.vision.augment import aug_transforms
 import fastai.callback.schedule
 from fastai_sota.progressive import ProgressiveResize
 from fastai_sota.mix import MixUp
-from conftest import small_learner
 
 class Spy(Callback):
     order = ProgressiveResize.order + 5
@@ -13,9 +12,12 @@ class Spy(Callback):
     def before_batch(self):
         if self.training: self.sizes.append((self.epoch, self.learn.xb[0].shape[-1]))
 
-def learner56(tmp_path=None, **kw): return small_learner(size=56, **({'path': tmp_path} if tmp_path else {}), **kw)
+@pytest.fixture
+def learner56(make_learner):
+    "A factory of small learners at 56 px (saving under `tmp_path` if given)."
+    return lambda tmp_path=None, **kw: make_learner(size=56, **({'path': tmp_path} if tmp_path else {}), **kw)
 
-def test_restores_regularization_after_cancel_and_exception():
+def test_restores_regularization_after_cancel_and_exception(learner56):
     l, mu = learner56(batch_tfms=aug_transforms(size=56, max_rotate=20, min_scale=0.5)), MixUp(alpha=0.4)
     rot = next(t for t in l.dls.train.after_batch.fs if hasattr(t, 'aff_fs')).aff_fs[1].keywords
     class Stop(Callback):
@@ -34,7 +36,7 @@ def test_restores_regularization_after_cancel_and_exception():
     with l.no_bar(), l.no_logging(): l.fit(1, 1e-3, cbs=[pr, mu])
     assert mu.alpha == 0.4 and rot['max_deg'] == 20  # ...and restored by the next fit's callback
 
-def test_scale_aug_links_augmentation_strength():
+def test_scale_aug_links_augmentation_strength(learner56):
     l = learner56(batch_tfms=aug_transforms(size=56, max_rotate=20, max_lighting=0.4, min_scale=0.5))
     tfms = l.dls.train.after_batch.fs
     rot = next(t for t in tfms if hasattr(t, 'aff_fs')).aff_fs[1].keywords
@@ -50,19 +52,19 @@ def test_scale_aug_links_augmentation_strength():
     assert list(degs) == sorted(degs) and list(scales) == sorted(scales, reverse=True)
     assert rot['max_deg'] == 20 and crop.min_scale == 0.5  # restored after the fit
 
-def test_fine_tune_runs_schedule_in_each_fit():
+def test_fine_tune_runs_schedule_in_each_fit(learner56):
     l, spy = learner56(), Spy()
     with l.no_bar(), l.no_logging(): l.fine_tune(2, 1e-3, freeze_epochs=1, cbs=[ProgressiveResize(finish_pct=0.5), spy])
     assert spy.sizes[-1][1] == 56 and max(s for _, s in spy.sizes) == 56
     assert [s for e, s in spy.sizes if e == 1] == [56] * 3  # last epoch of the unfrozen fit at full size
 
-def test_inactive_during_lr_find(tmp_path):
+def test_inactive_during_lr_find(tmp_path, learner56):
     l, spy = learner56(tmp_path), Spy()
     l.add_cbs([ProgressiveResize(), spy])
     l.lr_find(num_it=4, show_plot=False)
     assert {s for _, s in spy.sizes} == {56}
 
-def test_resume_continues_schedule(tmp_path):
+def test_resume_continues_schedule(tmp_path, learner56):
     l, spy = learner56(tmp_path), Spy()
     with l.no_bar(), l.no_logging(): l.fit_one_cycle(4, 1e-3, cbs=[ProgressiveResize(finish_pct=1.), spy])
     full = spy.sizes
@@ -70,7 +72,7 @@ def test_resume_continues_schedule(tmp_path):
     with l2.no_bar(), l2.no_logging(): l2.fit_one_cycle(4, 1e-3, start_epoch=2, cbs=[ProgressiveResize(finish_pct=1.), spy2])
     assert spy2.sizes == [o for o in full if o[0] >= 2]
 
-def test_with_aug_transforms_and_mix():
+def test_with_aug_transforms_and_mix(learner56):
     l = learner56(subset=64, batch_tfms=aug_transforms(size=56, min_scale=0.75))
     spy = Spy()
     with l.no_bar(), l.no_logging(): l.fit(2, 1e-3, cbs=[ProgressiveResize(finish_pct=0.5), MixUp(), spy])

@@ -1,8 +1,15 @@
 "The `cpu10` recipe: its expansion, its parts wired into `sota_learner`/`fit_run`/`sota-train`, and a smoke run on the embedded sample."
 import json
 import pytest, torch
-from fastai_sota.train import (RECIPES, apply_recipe, sota_learner, fit_run, sota_train, main, recipe_flags, given_options, tta_preds)
-from fastai_sota.speedrun import ArrayDL, WeightEMA, FlipShift
+from fastai_sota.recipes import RECIPES, apply_recipe, recipe_flags
+from fastai_sota.learner import sota_learner
+from fastai_sota.fit import fit_run
+from fastai_sota.train import sota_train, main
+from fastai_sota.cli import given_options
+from fastai_sota.tta import tta_preds
+from fastai_sota.loaders import ArrayDL
+from fastai_sota.ema import WeightEMA
+from fastai_sota.augment import FlipShift
 from fastai.metrics import accuracy
 
 SMOKE = dict(data='sample', subset=512, valid_subset=100, epochs=3, bs=64)  # the recipe, shrunk to the embedded sample

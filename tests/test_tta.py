@@ -12,7 +12,8 @@ from fasttransform.transform import Transform
 from fastai.vision.core import TensorImage
 import fastai.callback.schedule
 import fastai_sota.tta
-from fastai_sota.train import sota_learner, image_folder_dls
+from fastai_sota.learner import sota_learner
+from fastai_sota.loaders import image_folder_dls
 from fastai_sota.tta import _fastai_tta
 
 @pytest.fixture(scope='module')

@@ -14,13 +14,13 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.vision.learner import vision_learner
 from fastai.vision.models.xresnet import xresnet18
 import torchvision
-from fastai_sota.train import image_folder_dls, versions
+from fastai_sota.loaders import image_folder_dls
+from fastai_sota.fit import versions
 from fastai_sota.data import sample_path, representative_subset
 from fastai_sota.mix import MixUp, CutMix, CutMixUp, FMix, ResizeMix, ManifoldMixup, default_mix_modules
 from fastai_sota.progressive import ProgressiveResize
 from fastai_sota.losses import LabelSmoothingCrossEntropy
 import fastai_sota.tta
-from conftest import hooks
 
 SIZE = 64  # half size (32 px) is still large enough for every model's stem and stages
 
@@ -49,7 +49,7 @@ def dls():
     d.loaders[1] = d.test_dl(representative_subset(d.valid_ds.items, n=16, seed=0), with_labels=True)
     return d
 
-def run_cell(learn, col):
+def run_cell(learn, col, count_hooks):
     "Run one cell; 'ok' or the refusal's message."
     if col in ('corner TTA', 'one-pass TTA'):
         p, t = learn.tta(use_corners=True, flip=True) if col == 'corner TTA' else learn.tta(one_pass=True)
@@ -63,17 +63,17 @@ def run_cell(learn, col):
     except ValueError as e:
         assert learn.train_iter == 0, 'refused after training had begun'  # refused in `before_fit`, before any batch
         return f'refused: {e}'
-    assert learn.loss_func is lf and hooks(learn.model) == 0 and torch.isfinite(torch.tensor(learn.recorder.losses)).all()
+    assert learn.loss_func is lf and count_hooks(learn.model) == 0 and torch.isfinite(torch.tensor(learn.recorder.losses)).all()
     if col == 'ManifoldMixup': return f'ok ({len(default_mix_modules(learn.model))} eligible modules + the input)'
     return 'ok'
 
 @pytest.mark.parametrize('model', MODELS)
-def test_model_zoo(dls, model):
+def test_model_zoo(dls, model, count_hooks):
     torch.manual_seed(0)
     learn = MODELS[model](dls)
     row = TABLE[model] = {}
     for col in COLUMNS:
-        row[col] = run_cell(learn, col)
+        row[col] = run_cell(learn, col, count_hooks)
         expected = REFUSALS.get((model, col))
         if expected is None: assert row[col].startswith('ok'), (model, col, row[col])
         else: assert row[col].startswith('refused') and expected in row[col], (model, col, row[col])

@@ -8,9 +8,10 @@ from functools import partial
 import pytest, torch
 from torch._dynamo.testing import CompileCounter
 from fastai.callback.core import Callback
-from fastai_sota.train import sota_learner
+from fastai_sota.learner import sota_learner
 from fastai_sota.mix import ManifoldMixup, lerp_batch
-from fastai_sota.speedrun import WeightEMA, resnet28
+from fastai_sota.ema import WeightEMA
+from fastai_sota.models import resnet28
 from fastai_sota.sync import StepSyncs
 from test_device import CALLBACKS, tiny, small
 from fastai.learner import load_learner
