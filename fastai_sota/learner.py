@@ -80,8 +80,8 @@ def check_settings(**settings):
     if g('precision') == 'fp16' and not torch.cuda.is_available():
         raise ValueError("`precision='fp16'` needs a CUDA GPU; on a CPU use 'bf16'")
     if g('resume') and g('ckpt', 1) is None: raise ValueError("`resume` needs `ckpt`, the checkpoint to resume from")
-    if g('loader') == 'array' and (g('size') is not None or g('item_tfms') is not None or g('progressive') is not None):
-        raise ValueError("`loader='array'` uses the images at their own size: drop `size`, `item_tfms` and `progressive`, "
+    if g('loader') == 'array' and (g('item_tfms') is not None or g('progressive') is not None):
+        raise ValueError("`loader='array'` decodes each image once, at `size`: drop `item_tfms` and `progressive`, "
                          "or use loader='folder'")
     if g('loader') == 'array' and g('norm') == 'batch':
         raise ValueError("`loader='array'` normalizes with the exact statistics: norm='exact' or 'none'")
@@ -91,13 +91,14 @@ def local_rank() -> int:
     "This process's index on its machine (`LOCAL_RANK`, set by `torchrun` and `accelerate launch`): its GPU."
     return int(os.environ.get('LOCAL_RANK', rank_distrib()))
 
-def _dls(data, size, bs, norm, subset, seed, item_tfms, batch_tfms, aug, valid_subset, holdout, loader):
-    "The `DataLoaders` of `sota_learner`: fastai's image-folder pipeline, or the images in memory."
+def _dls(data, size, bs, norm, subset, seed, item_tfms, batch_tfms, aug, valid_subset, holdout, loader, cache_dir):
+    "The `DataLoaders` of `sota_learner`: fastai's image-folder pipeline, or the images decoded once, in memory."
+    path = resolve_data(data, size)
     if loader == 'array':
-        return array_dls(resolve_data(data), bs=bs, subset=subset, seed=seed, holdout=holdout, valid_subset=valid_subset,
-                         batch_tfms=list(batch_tfms or []) + aug_tfms(aug), norm=norm)
-    return image_folder_dls(resolve_data(data, size), size=size, bs=bs, norm=norm, subset=subset, seed=seed,
-                            item_tfms=item_tfms, batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset, holdout=holdout)
+        return array_dls(path, bs=bs, subset=subset, seed=seed, holdout=holdout, valid_subset=valid_subset, size=size,
+                         batch_tfms=list(batch_tfms or []) + aug_tfms(aug, size), norm=norm, cache_dir=cache_dir)
+    return image_folder_dls(path, size=size, bs=bs, norm=norm, subset=subset, seed=seed, item_tfms=item_tfms,
+                            batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset, holdout=holdout)
 
 # %% ../nbs/06a_learner.ipynb #s005
 @delegates(Learner, but=['dls', 'model', 'opt_func'])
@@ -127,6 +128,7 @@ def sota_learner(
     precision:str='fp32', # fp32, bf16 (GPU or CPU), fp16 (GPU)
     channels_last:bool=False, # Channels-last memory format
     loader:str='folder', # Data loading: folder (fastai's image-folder pipeline), array (all images in memory, one tensor)
+    cache_dir:str=None, # With loader='array': the folder of decoded images (default ~/.cache/fastai_sota/images)
     ema:float=None, # Exponential moving average of the weights with this decay per step (from half of training)
     loss_func=None, # Loss (default: cross-entropy, label-smoothed with `ls`)
     metrics=accuracy, # Metrics of the `Learner`
@@ -146,7 +148,7 @@ def sota_learner(
     # before any tensor: not on cuda:0
     if num_distrib() > 1 and torch.cuda.is_available(): torch.cuda.set_device(local_rank())
     if seed is not None: set_seed(seed)
-    dls = _dls(data, size, bs, norm, subset, seed, item_tfms, batch_tfms, aug, valid_subset, holdout, loader)
+    dls = _dls(data, size, bs, norm, subset, seed, item_tfms, batch_tfms, aug, valid_subset, holdout, loader, cache_dir)
     model = get_arch(arch)(n_out=dls.c, c_in=dls.one_batch()[0].shape[1])
     # the same shuffle whatever the pipeline drew; each process its own draws
     if seed is not None: set_seed(seed + rank_distrib())

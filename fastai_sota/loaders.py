@@ -6,28 +6,31 @@ Docs: https://fastai-sota.github.io/fastai_sota/loaders.html.md"""
 
 # %% ../nbs/01a_loaders.ipynb #h001
 from __future__ import annotations
+import hashlib, json, os, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, torch
 from torch import Tensor
 from PIL import Image
 from fastcore.basics import store_attr
+from fastcore.parallel import parallel
 from fastai.torch_core import TensorCategory, default_device
 from fastai.data.block import DataBlock, CategoryBlock
 from fastai.data.core import TfmdDL, DataLoaders
-from fastai.data.transforms import (IntToFloatTensor, Normalize, parent_label, Category, get_image_files, GrandparentSplitter,
-                                    FuncSplitter)
+from fastai.data.transforms import (IntToFloatTensor, Normalize, parent_label, Category, get_image_files,
+                                    GrandparentSplitter, FuncSplitter)
 from fastai.vision.data import ImageBlock
 from fastai.vision.core import PILImage, PILImageBW, TensorImage, TensorImageBW
-from fastai.vision.augment import Resize, RandomResizedCrop, FlipItem
+from fastai.vision.augment import Resize, RandomResizedCrop, RandomResizedCropGPU, FlipItem
 from fastai.losses import CrossEntropyLossFlat
-from .checks import check_int, check_choice
+from .checks import check_int, check_number, check_choice
 from .data import split_items, representative_subset, exact_normalize, resolve_data
 from .augment import AUGS, aug_tfms
 
 # %% auto #0
-__all__ = ['NORMS', 'valid_folder', 'split_sizes', 'valid_subset_items', 'with_valid_subset', 'full_valid', 'image_folder_dls',
-           'load_images', 'ArrayImages', 'ArrayDL', 'array_dls']
+__all__ = ['NORMS', 'RESIZE_METHODS', 'valid_folder', 'split_sizes', 'valid_subset_items', 'with_valid_subset', 'full_valid',
+           'image_folder_dls', 'image_mode', 'decode_image', 'default_cache_dir', 'images_key', 'memory_budget',
+           'DiskArray', 'cached_images', 'load_images', 'ArrayImages', 'ArrayDL', 'ArrayDataLoaders', 'array_dls']
 
 # %% ../nbs/01a_loaders.ipynb #t0009
 NORMS = ('exact', 'batch', 'none')
@@ -95,35 +98,191 @@ def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:in
     return with_valid_subset(dls, dls.test_dl(valid_subset_items(dls.valid_ds.items, valid_subset), with_labels=True))
 
 # %% ../nbs/01a_loaders.ipynb #0007
-def load_images(items) -> Tensor:
-    "The image files `items` decoded once, as one `uint8` tensor `(N, C, H, W)`; all of one size and mode."
-    if not len(items): raise ValueError("`load_images` needs at least one image file")
-    first = Image.open(items[0])
-    arrs = []
-    for o in items:
-        im = Image.open(o)
-        if (im.size, im.mode) != (first.size, first.mode):
-            raise ValueError(f"images must share one size and mode to be held in one tensor: {items[0]} is {first.size} {first.mode}, "
-                             f"{o} is {im.size} {im.mode}; use `image_folder_dls` (which resizes) for such folders")
-        arrs.append(np.asarray(im))
-    x = torch.from_numpy(np.stack(arrs))
-    return x[:, None] if x.ndim == 3 else x.permute(0, 3, 1, 2).contiguous()
+RESIZE_METHODS = ('crop', 'squish', 'pad')
+_GRAY = ('1', 'L', 'LA', 'I', 'I;16', 'F')
 
+def _hw(size) -> tuple: return (size, size) if isinstance(size, int) else tuple(size)
+
+def _header(fn):
+    "`(mode, (w, h))` of an image file from its header, or `None` if it cannot be opened."
+    try:
+        with Image.open(fn) as im: return im.mode, im.size
+    except Exception: return None
+
+def image_mode(headers) -> str:
+    "The mode a dataset is held in, from its files' `_header`s: `'L'` if every readable one is grayscale, else `'RGB'`."
+    return 'L' if all(h[0] in _GRAY for h in headers if h is not None) else 'RGB'
+
+def _crop_box(w:int, h:int, tw:int, th:int) -> tuple:
+    "The centred crop of a `w×h` image that fastai's `Resize` (method crop, validation) resizes to `tw×th`."
+    m = w / tw if w / tw < h / th else h / th
+    cw, ch = int(m * tw), int(m * th)
+    l, t = int(0.5 * (w - cw)), int(0.5 * (h - ch))
+    return l, t, l + cw, t + ch
+
+def decode_image(fn, size=None, method:str='crop', mode:str='RGB', pad_mode:str='reflection', draft:bool=True) -> np.ndarray:
+    "The image file `fn` as `uint8` `(C, H, W)` in `mode`, resized to `size` as fastai's `Resize` does on validation items."
+    im = Image.open(fn)
+    if size is not None and draft and im.format == 'JPEG':
+        h, w = _hw(size)
+        im.draft(mode, (2 * w, 2 * h))  # decoded at a reduced scale, at least twice the target
+    im = im.convert(mode)
+    if size is not None and method == 'pad': im = Resize(size, method=method, pad_mode=pad_mode)(PILImage(im), split_idx=1)
+    elif size is not None:  # fastai's crop (or squish) and resize, as Pillow operations: no transform dispatch per image
+        h, w = _hw(size)
+        box = (0, 0, *im.size) if method == 'squish' else _crop_box(*im.size, w, h)
+        im = im.crop(box).resize((w, h), Image.BILINEAR, reducing_gap=2. if draft else None)
+    a = np.asarray(im)
+    return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
+
+# %% ../nbs/01a_loaders.ipynb #d004
+_CACHE_VERSION = 1  # bump when decoding changes: every old cache is then ignored
+
+def default_cache_dir() -> Path:
+    "Where decoded images are cached: `$XDG_CACHE_HOME/fastai_sota/images` (`~/.cache` by default)."
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'fastai_sota'/'images'
+
+def images_key(files, spec:dict) -> str:
+    "The cache key of `files` decoded with `spec`: their paths, sizes and modification times, and the settings."
+    h = hashlib.sha256(json.dumps([_CACHE_VERSION, spec], sort_keys=True).encode())
+    for f in files:
+        st = os.stat(f)
+        h.update(f'{Path(f).absolute()}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
+    return h.hexdigest()[:32]
+
+def memory_budget() -> int:
+    "Half the memory available now (Linux `MemAvailable`), or 2 GiB where it cannot be read."
+    try:
+        kb = next(int(l.split()[1]) for l in Path('/proc/meminfo').read_text().splitlines() if l.startswith('MemAvailable'))
+        return kb * 1024 // 2
+    except (OSError, StopIteration, ValueError): return 2 ** 31
+
+# %% ../nbs/01a_loaders.ipynb #d005
+class DiskArray:
+    "`uint8` images `(N, C, H, W)` in a `.npy` file, read a batch at a time: memory holds one batch, not the array."
+    def __init__(self, path, idxs=None):
+        self.path = str(path)
+        m = np.load(self.path, mmap_mode='r')
+        self._item_shape, self.idxs = m.shape[1:], np.arange(len(m)) if idxs is None else np.asarray(idxs)
+    @property
+    def shape(self): return torch.Size((len(self.idxs), *self._item_shape))
+    @property
+    def ndim(self): return 4
+    @property
+    def device(self): return torch.device('cpu')
+    def __len__(self): return len(self.idxs)
+    def __getitem__(self, i):
+        rows = self.idxs[i.cpu().numpy() if isinstance(i, Tensor) else i]
+        m = np.load(self.path, mmap_mode='r')  # mapped for this read only: the pages leave the process with it
+        return torch.from_numpy(np.ascontiguousarray(m[rows]))
+    def subset(self, idxs): return DiskArray(self.path, self.idxs[np.asarray(idxs)])
+    def to(self, device): return self  # batches are moved, not the array
+    def chunks(self, n:int=1024):
+        "The images in order, `n` at a time."
+        for i in range(0, len(self), n): yield self[np.arange(i, min(i + n, len(self)))]
+
+# %% ../nbs/01a_loaders.ipynb #d006
+def _decode_safe(fn, spec):
+    try: return decode_image(fn, **spec), None
+    except Exception as e: return None, f'{type(e).__name__}: {e}'
+
+def _workers(n_files:int, n_workers=None) -> int:
+    return n_workers if n_workers is not None else (0 if n_files < 2000 else min(os.cpu_count() or 1, 8))
+
+def _decoded(files, spec, n_workers):
+    "Each file decoded (`None` and the error where it fails), in order."
+    nw = _workers(len(files), n_workers)
+    if not nw: return [_decode_safe(f, spec) for f in files]
+    return parallel(_decode_safe, files, spec=spec, n_workers=nw, chunksize=64, progress=False)
+
+def _load_cache(npy:Path, meta:Path, mem_budget):
+    "The cached array (in memory, or a `DiskArray` if larger than `mem_budget`) and its metadata."
+    info = json.loads(meta.read_text())
+    x = np.load(npy, mmap_mode='r')
+    if x.nbytes > (memory_budget() if mem_budget is None else mem_budget):
+        return DiskArray(npy, np.arange(info['n'])), info
+    return torch.from_numpy(np.array(x[:info['n']])), info
+
+# %% ../nbs/01a_loaders.ipynb #d007
+def cached_images(files, size=None, method:str='crop', pad_mode:str='reflection', mode:str=None, draft:bool=True,
+                  cache_dir=None, n_workers:int=None, mem_budget:int=None) -> tuple:
+    "`(x, kept, failed)`: `files` decoded once (`decode_image`) as `uint8` `(N, C, H, W)`, from the cache when it has them."
+    if not len(files): raise ValueError("`cached_images` needs at least one image file")
+    check_choice('method', method, RESIZE_METHODS); check_choice('mode', mode, (None, 'L', 'RGB'))
+    files = [Path(f) for f in files]
+    if size is not None: size = [check_int('size', s, 1) for s in _hw(size)]
+    headers = [_header(f) for f in files]
+    if size is None:  # the images at their own size: all of one size
+        sizes = {h[1] for h in headers if h is not None}
+        if len(sizes) > 1:
+            raise ValueError(f"images of {len(sizes)} sizes (e.g. {sorted(sizes)[:2]}) cannot be held in one tensor at their "
+                             "own size: give `size` (and `method`), or use `image_folder_dls`")
+    spec = dict(size=size, method=method, pad_mode=pad_mode, mode=mode or image_mode(headers), draft=draft)
+    if cache_dir is not False:
+        root = Path(cache_dir or default_cache_dir()); key = images_key(files, spec)
+        npy, meta = root/f'{key}.npy', root/f'{key}.json'
+        if npy.exists() and meta.exists():
+            x, info = _load_cache(npy, meta, mem_budget)
+            return x, [Path(f) for f in info['kept']], [tuple(o) for o in info['failed']]
+    out, kept, failed, shape = None, [], [], None
+    for i in range(0, len(files), 4096):  # in chunks: memory holds a chunk, not the whole set
+        part = files[i:i + 4096]
+        for f, (a, err) in zip(part, _decoded(part, spec, n_workers)):
+            if a is not None and shape is not None and a.shape != shape: a, err = None, f'decoded to {a.shape}, not {shape}'
+            if a is None: failed.append((str(f), err)); continue
+            if out is None:
+                shape = a.shape
+                if cache_dir is False: out = np.empty((len(files), *shape), np.uint8)
+                else:
+                    root.mkdir(parents=True, exist_ok=True)
+                    tmp = npy.with_name(npy.name + f'.{os.getpid()}.tmp')
+                    out = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=(len(files), *shape))
+            out[len(kept)] = a; kept.append(f)
+    if failed:
+        warnings.warn(f"{len(failed)} of {len(files)} image files could not be decoded and are left out: "
+                      + '; '.join(f'{f} ({e})' for f, e in failed[:5]) + (' ...' if len(failed) > 5 else ''))
+    if not kept: raise ValueError(f"none of the {len(files)} image files could be decoded: {failed[0][1]}")
+    if cache_dir is False: return torch.from_numpy(out[:len(kept)]), kept, failed
+    out.flush(); del out
+    os.replace(tmp, npy)  # complete before the metadata that marks it usable
+    tmp_meta = meta.with_name(meta.name + f'.{os.getpid()}.tmp')  # whole or absent, also for another process reading it
+    tmp_meta.write_text(json.dumps(dict(n=len(kept), kept=[str(f) for f in kept], failed=failed, spec=spec)))
+    os.replace(tmp_meta, meta)
+    x, _ = _load_cache(npy, meta, mem_budget)
+    return x, kept, failed
+
+def load_images(items) -> Tensor:
+    "The image files `items` decoded once, as one `uint8` tensor `(N, C, H, W)` at their own size (all of one size)."
+    return cached_images(items, cache_dir=False, n_workers=0)[0]
+
+# %% ../nbs/01a_loaders.ipynb #d011
 class ArrayImages:
-    "Images `x` (`uint8`, `(N, C, H, W)`) and labels `y` (indices into `vocab`): the dataset of an `ArrayDL`."
-    def __init__(self, x:Tensor, y:Tensor, vocab, split_idx:int=None):
-        if x.ndim != 4 or len(x) != len(y):
+    "Images `x` (`uint8`, `(N, C, H, W)`) and labels `y` (indices into `vocab`, or `None`): the dataset of an `ArrayDL`."
+    def __init__(self, x, y:Tensor, vocab, split_idx:int=None, spec:dict=None):
+        if x.ndim != 4 or (y is not None and len(x) != len(y)):
             raise ValueError(f"need `x` (N, C, H, W) and `y` (N,) of one length, got {tuple(x.shape)} and "
-                             f"{tuple(y.shape)}")
+                             f"{None if y is None else tuple(y.shape)}")
         store_attr()
         self.c, self.img_type = len(vocab), TensorImageBW if x.shape[1] == 1 else TensorImage
         self.loss_func = CrossEntropyLossFlat()  # what fastai's `CategoryBlock` gives a `Learner` by default
     def __len__(self): return len(self.x)
-    def __getitem__(self, i): return self.img_type(self.x[i]), TensorCategory(self.y[i])
-    def new_empty(self): return ArrayImages(self.x[:0], self.y[:0], self.vocab, self.split_idx)
-    def subset(self, idxs): return ArrayImages(self.x[idxs], self.y[idxs], self.vocab, self.split_idx)
-    def to(self, device): return ArrayImages(self.x.to(device), self.y.to(device), self.vocab, self.split_idx)
-    def decode(self, o, full=True): return o[0], Category(self.vocab[int(o[1])])
+    def __getitem__(self, i):
+        img = self.img_type(self.x[i])
+        return (img,) if self.y is None else (img, TensorCategory(self.y[i]))
+    def _new(self, x, y): return ArrayImages(x, y, self.vocab, self.split_idx, self.spec)
+    def new_empty(self):
+        x = torch.empty((0, *self.x.shape[1:]), dtype=torch.uint8)  # not `x[:0]`: a view pickles the whole storage
+        return self._new(x, None if self.y is None else self.y[:0].clone())
+    def subset(self, idxs): return self._new(self.x[idxs] if isinstance(self.x, Tensor) else self.x.subset(idxs),
+                                             None if self.y is None else self.y[idxs])
+    def to(self, device): return self._new(self.x.to(device), None if self.y is None else self.y.to(device))
+    def decode(self, o, full=True): return o if self.y is None else (o[0], Category(self.vocab[int(o[1])]))
+    def from_files(self, files, with_labels:bool=False):
+        "New files decoded as these images were (same size, method and mode), labelled by their folder if `with_labels`."
+        spec = self.spec or dict(size=list(self.x.shape[-2:]), mode='L' if self.x.shape[1] == 1 else 'RGB')
+        x, kept, _ = cached_images(files, **spec, cache_dir=False)
+        y = torch.tensor([self.vocab.index(parent_label(o)) for o in kept]) if with_labels else None
+        return ArrayImages(x, y, self.vocab, 1, spec)
 
     @contextmanager
     def set_split_idx(self, i):
@@ -132,32 +291,85 @@ class ArrayImages:
         try: yield self
         finally: self.split_idx = old
 
+# %% ../nbs/01a_loaders.ipynb #d012
 class ArrayDL(TfmdDL):
     "A fastai `TfmdDL` over an `ArrayImages`: each batch is one indexing operation, then the batch transforms."
+    decoded_once = True  # no item transforms: a TTA that would change them works on the batch (`tta.CornerViews`)
     def create_item(self, s): return 0 if s is None else s  # an index (`None` on fastai's set-up pass)
     def create_batch(self, b):
-        i = torch.as_tensor(b, dtype=torch.long, device=self.dataset.x.device)  # where the images are held
-        return self.dataset.img_type(self.dataset.x[i]), TensorCategory(self.dataset.y[i])
+        ds = self.dataset
+        i = torch.as_tensor(b, dtype=torch.long, device=ds.x.device)  # where the images are held
+        x = ds.x[i]
+        if self.device is not None and torch.device(self.device).type == 'cuda' and x.device.type == 'cpu':
+            x = x.pin_memory().to(self.device, non_blocking=True)  # the copy overlaps the work already queued
+        x = ds.img_type(x)
+        return (x,) if ds.y is None else (x, TensorCategory(ds.y[i.to(ds.y.device)]))
+    def new(self, dataset=None, **kwargs):
+        # `test_dl`: files, decoded as the training ones
+        if dataset is not None and not isinstance(dataset, ArrayImages):
+            dataset = self.dataset.from_files(list(dataset))
+        return super().new(dataset=dataset, **kwargs)
+
+class ArrayDataLoaders(DataLoaders):
+    "`DataLoaders` of `ArrayDL`s, whose `test_dl` decodes new files as the training images were."
+    def test_dl(self, test_items, rm_type_tfms=None, with_labels:bool=False, **kwargs):
+        return self.valid.new(self.valid_ds.from_files(list(test_items), with_labels), **kwargs)
 
 # %% ../nbs/01a_loaders.ipynb #0009
+def _channel_stats(x) -> tuple:
+    "Per-channel mean and std of `uint8` images `x` scaled to [0, 1] (a `DiskArray` in chunks)."
+    if isinstance(x, Tensor):
+        xf = x.float() / 255
+        return xf.mean((0, 2, 3)), xf.std((0, 2, 3))
+    s = ss = 0.; n = 0
+    for c in x.chunks():
+        c = c.double() / 255
+        s, ss, n = s + c.sum((0, 2, 3)), ss + (c * c).sum((0, 2, 3)), n + c[:, 0].numel()
+    mean = s / n
+    return mean.float(), ((ss - n * mean * mean) / (n - 1)).sqrt().float()
+
+def _rows(kept, items) -> list:
+    "The rows of `items` in the decoded `kept` files (those that failed to decode are left out)."
+    row = {str(f): i for i, f in enumerate(kept)}
+    return [row[str(o)] for o in items if str(o) in row]
+
 def array_dls(path, bs:int=64, subset:int=None, seed:int=None, holdout:int=None, valid_subset:int=None,
-              batch_tfms=None, norm:str='exact', valid:str='valid', device=None, on_device:bool=True) -> DataLoaders:
-    "`DataLoaders` holding the images of `path` in memory (with `on_device`, a GPU's), exactly normalized."
+              batch_tfms=None, norm:str='exact', valid:str='valid', device=None, on_device:bool=True, size=None,
+              method:str='crop', pad_mode:str='reflection', presize=None, cache_dir=None, n_workers:int=None,
+              mem_budget:int=None) -> ArrayDataLoaders:
+    "`DataLoaders` of the images of `path` decoded once (at `size`, or their own) and cached; exactly normalized."
     check_int('bs', bs, 1); check_choice('norm', norm, ('exact', 'none'))
+    if presize is not None and size is None:
+        raise ValueError("`presize` is the size cached before cropping to `size`: give `size`")
+    every = sum(split_items(path, valid), [])  # the whole folder: one cache for every subset and split
+    x, kept, _ = cached_images(every, presize or size, method, pad_mode, cache_dir=cache_dir, n_workers=n_workers,
+                               mem_budget=mem_budget)
     train, val = split_items(path, valid, subset, seed, holdout)
     vocab = sorted({parent_label(o) for o in train})
-    lbl = lambda items: torch.tensor([vocab.index(parent_label(o)) for o in items])
-    tds, vds = ArrayImages(load_images(train), lbl(train), vocab, 0), ArrayImages(load_images(val), lbl(val), vocab, 1)
+    def images(items, split):
+        rows = _rows(kept, items)
+        sub = x[torch.tensor(rows)] if isinstance(x, Tensor) else x.subset(rows)
+        return ArrayImages(sub, torch.tensor([vocab.index(parent_label(kept[r])) for r in rows]), vocab, split,
+                           dict(size=presize or size, method=method, pad_mode=pad_mode, mode='L' if x.shape[1] == 1 else 'RGB'))
+    tds, vds = images(train, 0), images(val, 1)
     tfms = [IntToFloatTensor(), *(batch_tfms or [])]
+    if presize is not None and not any(isinstance(t, RandomResizedCropGPU) for t in tfms):
+        tfms.append(RandomResizedCropGPU(size, min_scale=0.35))
     if norm == 'exact':
-        x = tds.x.float() / 255
-        tfms.append(Normalize.from_stats(x.mean((0, 2, 3)), x.std((0, 2, 3)), dim=1, ndim=4, cuda=False))
+        mean, std = _channel_stats(tds.x)
+        tfms.append(Normalize.from_stats(mean, std, dim=1, ndim=4, cuda=False))
     device = torch.device(device or default_device())
     # a batch is then one indexing there, no copy
     if on_device and device.type != 'cpu': tds, vds = tds.to(device), vds.to(device)
     kw = dict(after_batch=tfms, device=device, num_workers=0)
     loaders = [ArrayDL(tds, bs=bs, shuffle=True, drop_last=True, **kw), ArrayDL(vds, bs=2 * bs, **kw)]
-    dls = DataLoaders(*loaders, path=path, device=device)
+    dls = ArrayDataLoaders(*loaders, path=path, device=device)
     if valid_subset is None: return dls
-    sub = set(valid_subset_items(val, valid_subset))
-    return with_valid_subset(dls, ArrayDL(vds.subset(torch.tensor([i for i, o in enumerate(val) if o in sub])), bs=2 * bs, **kw))
+    sub = set(map(str, valid_subset_items(val, valid_subset)))
+    return with_valid_subset(dls, ArrayDL(vds.subset(torch.tensor([i for i, o in enumerate(_kept_items(kept, val)) if str(o) in sub])),
+                                          bs=2 * bs, **kw))
+
+def _kept_items(kept, items) -> list:
+    "`items` that were decoded, in order."
+    ok = set(map(str, kept))
+    return [o for o in items if str(o) in ok]

@@ -430,7 +430,7 @@ class ManifoldMixup(MixCallback, name='manifold'):
 def smooth_masks(n:int, h:int, w:int, sigma:tuple=(0.25, 0.5), device=None) -> Tensor:
     "`n` soft masks `(n, 1, h, w)`: Gaussian bumps at random centres, σ a random fraction in `sigma` of the side."
     lo, hi = _check_scope(sigma, 'sigma')
-    cy, cx = (torch.rand(2, n, 1, 1, device=device) * torch.tensor([h, w], device=device).view(2, 1, 1, 1)).unbind(0)
+    cy, cx = torch.rand(n, 1, 1, device=device) * h, torch.rand(n, 1, 1, device=device) * w
     s = (lo + (hi - lo) * torch.rand(n, 1, 1, device=device)) * max(h, w)
     yy, xx = torch.arange(h, device=device).view(1, h, 1) + 0.5, torch.arange(w, device=device).view(1, 1, w) + 0.5
     return torch.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * s ** 2))[:, None]

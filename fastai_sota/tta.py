@@ -23,8 +23,8 @@ from .augment import flip_shift
 
 # %% auto #0
 __all__ = ['FIVE_CROPS', 'CROP_PCT', 'TTAS', 'enlarged_size', 'view_size', 'five_crops', 'multi_views', 'plain_view',
-           'combine_views', 'MultiViewPreds', 'ScaleItem', 'corner_pipeline', 'one_pass_pipelines', 'flip_shift_views',
-           'TTAViews', 'CornerViews', 'FlipShiftViews', 'OnePassViews', 'tta_views', 'tta_preds']
+           'combine_views', 'MultiViewPreds', 'ScaleItem', 'ScaleBatch', 'corner_pipeline', 'one_pass_pipelines',
+           'flip_shift_views', 'TTAViews', 'CornerViews', 'FlipShiftViews', 'OnePassViews', 'tta_views', 'tta_preds']
 
 # %% ../nbs/02_tta.ipynb #0006
 FIVE_CROPS = ('center', 'top_left', 'top_right', 'bottom_left', 'bottom_right')
@@ -98,6 +98,14 @@ class ScaleItem(Transform):
     def __init__(self, factor:float): self.factor = factor
     def encodes(self, x:PILImage): return x.resize(tuple(round(s * self.factor) for s in x.size), Image.BILINEAR)
 
+class ScaleBatch(Transform):
+    "Resize each image batch by `factor` (bilinear, antialiased): the enlargement for images decoded once (`ArrayDL`)."
+    order = 11  # just after `IntToFloatTensor`
+    def __init__(self, factor:float): self.factor = factor
+    def encodes(self, x:TensorImage):
+        size = tuple(round(s * self.factor) for s in x.shape[-2:])
+        return TensorImage(F.interpolate(x, size=size, mode='bilinear', antialias=True, align_corners=False))
+
 def _with_size(t, crop_pct):
     if isinstance(t, RandomResizedCrop):
         return Resize(enlarged_size(tuple(t.size), crop_pct), method='squish', resamples=(t.mode, t.mode_mask))
@@ -166,8 +174,13 @@ class CornerViews(TTAViews):
     flip:bool=False # Also each crop mirrored left-right (10 views)
     def __post_init__(self): _check_crop_pct(self.crop_pct)
     def loader(self, dl, item_tfms=None, batch_tfms=None):
-        c = self.crop_pct
-        return _views_dl(dl, item_tfms, batch_tfms, lambda it: corner_pipeline(it, [], c)[0], lambda bt: corner_pipeline([], bt, c)[1])
+        c, sized = self.crop_pct, lambda t: getattr(t, 'size', None) is not None
+        if not getattr(dl, 'decoded_once', False):
+            return _views_dl(dl, item_tfms, batch_tfms, lambda it: corner_pipeline(it, [], c)[0],
+                             lambda bt: corner_pipeline([], bt, c)[1])
+        # images held decoded (no item transforms run): the batch is enlarged instead
+        return _views_dl(dl, None, batch_tfms, lambda it: it,
+                         lambda bt: corner_pipeline([], bt, c)[1] + ([] if any(map(sized, bt)) else [ScaleBatch(1 / c)]))
     def plain(self, b): return (plain_view(b[0], view_size(*b[0].shape[-2:], self.crop_pct)), *b[1:])
     def views(self, b): return multi_views(b[0], self.crop_pct, self.flip)
 
