@@ -126,12 +126,13 @@ def decode_image(fn, size=None, method:str='crop', mode:str='RGB', pad_mode:str=
     if size is not None and draft and im.format == 'JPEG':
         h, w = _hw(size)
         im.draft(mode, (2 * w, 2 * h))  # decoded at a reduced scale, at least twice the target
-    im = im.convert(mode)
+    if im.mode != mode or not draft: im = im.convert(mode)
     if size is not None and method == 'pad': im = Resize(size, method=method, pad_mode=pad_mode)(PILImage(im), split_idx=1)
     elif size is not None:  # fastai's crop (or squish) and resize, as Pillow operations: no transform dispatch per image
         h, w = _hw(size)
         box = (0, 0, *im.size) if method == 'squish' else _crop_box(*im.size, w, h)
-        im = im.crop(box).resize((w, h), Image.BILINEAR, reducing_gap=2. if draft else None)
+        if draft: im = im.resize((w, h), Image.BILINEAR, box=box, reducing_gap=2.)  # one pass: no copy of the crop
+        else: im = im.crop(box).resize((w, h), Image.BILINEAR)  # exactly fastai's operations
     a = np.asarray(im)
     return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
 
