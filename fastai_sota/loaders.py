@@ -351,7 +351,8 @@ def array_dls(path, bs:int=64, subset:int=None, seed:int=None, holdout:int=None,
         rows = _rows(kept, items)
         sub = x[torch.tensor(rows)] if isinstance(x, Tensor) else x.subset(rows)
         return ArrayImages(sub, torch.tensor([vocab.index(parent_label(kept[r])) for r in rows]), vocab, split,
-                           dict(size=presize or size, method=method, pad_mode=pad_mode, mode='L' if x.shape[1] == 1 else 'RGB'))
+                           dict(size=presize or size or list(x.shape[-2:]), method=method, pad_mode=pad_mode,
+                                mode='L' if x.shape[1] == 1 else 'RGB'))  # new files: resized to these images' size
     tds, vds = images(train, 0), images(val, 1)
     tfms = [IntToFloatTensor(), *(batch_tfms or [])]
     if presize is not None and not any(isinstance(t, RandomResizedCropGPU) for t in tfms):

@@ -66,3 +66,14 @@ def test_presize_crops_each_batch_on_the_device(tmp_path):
     xt, xv = dls.train.one_batch()[0], dls.valid.one_batch()[0]
     assert xt.shape[-2:] == (32, 32) and xv.shape[-2:] == (32, 32)
     with pytest.raises(ValueError, match='give `size`'): array_dls(tmp_path, presize=40, cache_dir=False)
+
+def test_new_files_of_another_size_for_images_at_their_own_size(tmp_path):
+    "A loader of images at their own size (the sample's 28 px) decodes new files of any size to that size."
+    from fastai_sota.data import sample_path
+    dls = array_dls(sample_path(), bs=32, subset=64, seed=0, cache_dir=tmp_path/'cache')
+    f = split_items(sample_path())[1][0]
+    Image.open(f).resize((40, 33)).save(tmp_path/'big.png')
+    x, = dls.test_dl([tmp_path/'big.png', f]).one_batch()
+    assert x.shape == (2, 1, 28, 28)
+    same, = dls.test_dl([f]).new(after_batch=[]).one_batch()
+    assert (same[0] == dls.valid_ds.x[0]).all()  # a file of the training size is decoded as it was
