@@ -191,16 +191,29 @@ def sample_path() -> Path:
     return path
 
 # %% ../nbs/00_data.ipynb #0025b
-def split_items(path, valid:str='valid', subset:int=None, seed:int=None, holdout:int=None) -> tuple:
-    "`(train, valid)` image files of `path`: a stratified `subset` of `train/`, and `valid/` (or `holdout` of `train/`)."
-    items = get_image_files(path, folders=['train', valid])
-    train = [o for o in items if o.parent.parent.name == 'train']
-    if holdout is None:
-        return (train if subset is None else list(representative_subset(train, n=subset, seed=seed))), [o for o in items if o.parent.parent.name == valid]
-    held = representative_subset(train, n=holdout, seed=0)  # the same split whatever the seed
-    hs = set(held)
-    rest = [o for o in train if o not in hs]
-    return (rest if subset is None else list(representative_subset(rest, n=subset, seed=seed))), sorted(held)
+def split_items(path, valid:str='valid', subset:int=None, seed:int=None, holdout:int=None, valid_pct:float=0.2,
+                exclude=()) -> tuple:
+    "`(train, valid)` image files of `path`: `train/` and `valid/`, or one folder per class split by `valid_pct`; then `subset`, `holdout`."
+    path = Path(path)
+    if (path/'train').is_dir():
+        items = get_image_files(path, folders=['train', valid])
+        train = [o for o in items if o.parent.parent.name == 'train']
+        val = [o for o in items if o.parent.parent.name == valid]
+    else:  # one folder per class (fastai's `from_folder` with `valid_pct`): the same stratified split whatever the seed
+        every = [o for o in get_image_files(path) if o.parent != path]
+        if not every: raise ValueError(f"{path} holds no images in class folders (nor train/ and valid/ folders)")
+        val = sorted(representative_subset(every, pct=valid_pct, seed=0)) if valid_pct else []
+        vs = set(val)
+        train = [o for o in every if o not in vs]
+    if exclude:  # files that do not decode, left out after the split: the others keep their side
+        ex = set(map(str, exclude))
+        train, val = [o for o in train if str(o) not in ex], [o for o in val if str(o) not in ex]
+    if holdout is not None:
+        held = representative_subset(train, n=holdout, seed=0)  # the same split whatever the seed
+        hs = set(held)
+        train, val = [o for o in train if o not in hs], sorted(held)
+    return (train if subset is None else list(representative_subset(train, n=subset, seed=seed))), val
+
 
 # %% ../nbs/00_data.ipynb #0030
 IMAGENETTE_SIZES = (160, 320, None)

@@ -59,6 +59,7 @@ _CHECKS = {  # setting: its check (each raises a ValueError or TypeError naming 
     'loader': _one_of('loader', LOADERS), 'ema': _opt_frac('ema', hi_open=True),
     'recipe': lambda v: v is None or check_choice('recipe', v, RECIPES),
     'progressive_finish': _opt_frac('progressive_finish', lo_open=True),
+    'valid_pct': _opt_frac('valid_pct', lo_open=True, hi_open=True),
 }
 
 # %% ../nbs/06a_learner.ipynb #s001
@@ -91,14 +92,14 @@ def local_rank() -> int:
     "This process's index on its machine (`LOCAL_RANK`, set by `torchrun` and `accelerate launch`): its GPU."
     return int(os.environ.get('LOCAL_RANK', rank_distrib()))
 
-def _dls(data, size, bs, norm, subset, seed, item_tfms, batch_tfms, aug, valid_subset, holdout, loader, cache_dir):
+def _dls(data, size, bs, norm, subset, seed, item_tfms, batch_tfms, aug, valid_subset, holdout, loader, cache_dir, valid_pct):
     "The `DataLoaders` of `sota_learner`: fastai's image-folder pipeline, or the images decoded once, in memory."
     path = resolve_data(data, size)
     if loader == 'array':
         return array_dls(path, bs=bs, subset=subset, seed=seed, holdout=holdout, valid_subset=valid_subset, size=size,
-                         batch_tfms=list(batch_tfms or []) + aug_tfms(aug, size), norm=norm, cache_dir=cache_dir)
+                         batch_tfms=list(batch_tfms or []) + aug_tfms(aug, size), norm=norm, cache_dir=cache_dir, valid_pct=valid_pct)
     return image_folder_dls(path, size=size, bs=bs, norm=norm, subset=subset, seed=seed, item_tfms=item_tfms,
-                            batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset, holdout=holdout)
+                            batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset, holdout=holdout, valid_pct=valid_pct)
 
 # %% ../nbs/06a_learner.ipynb #s005
 @delegates(Learner, but=['dls', 'model', 'opt_func'])
@@ -116,6 +117,7 @@ def sota_learner(
     aug:str='none', # Batch augmentation (a name of `AUGS`)
     valid_subset:int=None, # Validate each epoch on a representative subset of this many images; the whole set once at the end
     holdout:int=None, # Validate on this many training images set aside instead of the test set (to choose a recipe)
+    valid_pct:float=0.2, # A folder of class folders (no train/ and valid/): the fraction of each class validated on
     mix:str='none', # Mix callback (a name of `MIXES`)
     alpha:float=None, # Beta(α, α) parameter of the mix (default: each callback's own)
     ls:float=0., # Label smoothing ε of the cross-entropy (0: none)
@@ -140,7 +142,7 @@ def sota_learner(
     check_settings(data=data, size=size, bs=bs, arch=arch, seed=seed, norm=norm, subset=subset, aug=aug, valid_subset=valid_subset,
                    holdout=holdout, mix=mix, alpha=alpha, ls=ls, progressive=progressive, scale_reg=scale_reg or bool(scale_aug),
                    opt=opt, wd=wd, precision=precision, loss_func=loss_func, loader=loader, ema=ema, item_tfms=item_tfms,
-                   progressive_finish=progressive_finish)
+                   progressive_finish=progressive_finish, valid_pct=valid_pct)
     mix_cb = mix_callback(mix, alpha)
     prog_cb = None if progressive is None else ProgressiveResize(
         start=progressive, scale_reg=scale_reg, scale_aug=ifnone(scale_aug, scale_reg),
@@ -148,7 +150,7 @@ def sota_learner(
     # before any tensor: not on cuda:0
     if num_distrib() > 1 and torch.cuda.is_available(): torch.cuda.set_device(local_rank())
     if seed is not None: set_seed(seed)
-    dls = _dls(data, size, bs, norm, subset, seed, item_tfms, batch_tfms, aug, valid_subset, holdout, loader, cache_dir)
+    dls = _dls(data, size, bs, norm, subset, seed, item_tfms, batch_tfms, aug, valid_subset, holdout, loader, cache_dir, valid_pct)
     model = get_arch(arch)(n_out=dls.c, c_in=dls.one_batch()[0].shape[1])
     # the same shuffle whatever the pipeline drew; each process its own draws
     if seed is not None: set_seed(seed + rank_distrib())

@@ -7,6 +7,7 @@ Docs: https://fastai-sota.github.io/fastai_sota/loaders.html.md"""
 # %% ../nbs/01a_loaders.ipynb #h001
 from __future__ import annotations
 import hashlib, json, os, warnings
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, torch
@@ -28,32 +29,121 @@ from .data import split_items, representative_subset, exact_normalize, resolve_d
 from .augment import AUGS, aug_tfms
 
 # %% auto #0
-__all__ = ['NORMS', 'RESIZE_METHODS', 'valid_folder', 'split_sizes', 'valid_subset_items', 'with_valid_subset', 'full_valid',
-           'image_folder_dls', 'image_mode', 'decode_image', 'default_cache_dir', 'images_key', 'memory_budget',
-           'DiskArray', 'cached_images', 'load_images', 'ArrayImages', 'ArrayDL', 'ArrayDataLoaders', 'array_dls']
+__all__ = ['NORMS', 'RESIZE_METHODS', 'default_cache_dir', 'images_key', 'valid_folder', 'scan_images', 'folder_scan',
+           'folder_items', 'folder_summary', 'split_sizes', 'check_split', 'valid_subset_items', 'with_valid_subset',
+           'full_valid', 'image_folder_dls', 'image_mode', 'decode_image', 'memory_budget', 'DiskArray',
+           'cached_images', 'load_images', 'ArrayImages', 'ArrayDL', 'ArrayDataLoaders', 'array_dls']
 
-# %% ../nbs/01a_loaders.ipynb #t0009
+# %% ../nbs/01a_loaders.ipynb #s001
 NORMS = ('exact', 'batch', 'none')
+_CACHE_VERSION = 1  # bump when decoding changes: every old cache is then ignored
+
+def default_cache_dir() -> Path:
+    "Where decoded images are cached: `$XDG_CACHE_HOME/fastai_sota/images` (`~/.cache` by default)."
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'fastai_sota'/'images'
+
+def images_key(files, spec:dict) -> str:
+    "The cache key of `files` decoded with `spec`: their paths, sizes and modification times, and the settings."
+    h = hashlib.sha256(json.dumps([_CACHE_VERSION, spec], sort_keys=True).encode())
+    for f in files:
+        st = os.stat(f)
+        h.update(f'{Path(f).absolute()}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
+    return h.hexdigest()[:32]
 
 def valid_folder(path) -> str|None:
     "The validation folder of the image folder `path`: `'valid'` or `'val'`, `None` if it has neither."
     return next((v for v in ('valid', 'val') if (Path(path)/v).is_dir()), None)
 
-def _folder_info(path):
-    "Validation folder name, first training image and its mode."
-    valid = valid_folder(path)
-    if valid is None or not (Path(path)/'train').is_dir():
-        raise ValueError(f"{path} needs a train/ folder and a valid/ or val/ folder")
-    first = next(iter(get_image_files(Path(path)/'train')), None)
-    if first is None: raise ValueError(f"{path}/train holds no images")
-    return valid, Image.open(first)
 
-def split_sizes(data, holdout:int=None) -> tuple:
-    "Numbers of training and validation images of `data`: `train/` and `valid/` (or `val/`), or `holdout` of `train/`."
+# %% ../nbs/01a_loaders.ipynb #s002
+def _scan_one(fn):
+    "`(mode, (w, h), None)` of an image file decoded whole, or `(None, None, error)`."
+    try:
+        with Image.open(fn) as im:
+            mode, size = im.mode, im.size
+            if im.format == 'JPEG': im.draft('RGB', (64, 64))  # a reduced scale still reads the whole stream
+            im.load()
+        return mode, size, None
+    except Exception as e: return None, None, f'{type(e).__name__}: {e}'
+
+_SCANS = {}  # this process's scans, by key (also those not cached on disk)
+
+def scan_images(files, cache_dir=None, n_workers:int=None) -> dict:
+    "`modes`, `sizes` (`[w, h]`, `None` where a file fails) of each of `files`, and `bad`: `[file, error]` of those that fail."
+    files = [Path(f) for f in files]
+    key = images_key(files, dict(scan=1))
+    if key in _SCANS: return _SCANS[key]
+    dest = None if cache_dir is False else Path(cache_dir or default_cache_dir())/f'{key}.scan.json'
+    if dest is not None and dest.exists(): res = json.loads(dest.read_text())
+    else:
+        nw = n_workers if n_workers is not None else (0 if len(files) < 2000 else min(os.cpu_count() or 1, 8))
+        out = [_scan_one(f) for f in files] if not nw else parallel(_scan_one, files, n_workers=nw, chunksize=256, progress=False)
+        res = dict(modes=[m for m, _, _ in out], sizes=[None if s is None else list(s) for _, s, _ in out],
+                   bad=[[str(f), e] for f, (_, _, e) in zip(files, out) if e is not None])
+        if dest is not None:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(dest.name + f'.{os.getpid()}.tmp'); tmp.write_text(json.dumps(res)); os.replace(tmp, dest)
+    _SCANS[key] = res
+    return res
+
+def folder_scan(path, valid_pct:float=0.2, cache_dir=None) -> tuple:
+    "`(train, valid, scan)`: every file of the image folder `path` on each side of its split, and their `scan_images` (train first)."
+    train, val = split_items(path, valid_folder(path) or 'valid', valid_pct=valid_pct)
+    return train, val, scan_images(train + val, cache_dir)
+
+def folder_items(path, subset:int=None, seed:int=None, holdout:int=None, valid_pct:float=0.2, cache_dir=None,
+                 warn:bool=True) -> tuple:
+    "`split_items` of the image folder `path` without the files that do not decode (listed in one warning)."
+    train, val, scan = folder_scan(path, valid_pct, cache_dir)
+    bad = scan['bad']
+    if bad and warn:
+        warnings.warn(f"{len(bad)} of {len(train) + len(val)} image files could not be decoded and are left out: "
+                      + '; '.join(f'{f} ({e})' for f, e in bad[:5]) + (' ...' if len(bad) > 5 else ''))
+    tr, va = split_items(path, valid_folder(path) or 'valid', subset, seed, holdout, valid_pct, exclude=[f for f, _ in bad])
+    if not tr: raise ValueError(f"{path}: no training image decodes")
+    return tr, va
+
+def folder_summary(path, valid_pct:float=0.2, cache_dir=None) -> dict:
+    "What a report says about the image folder `path`: its layout, classes, images per class and split, sizes, bad files."
+    train, val, scan = folder_scan(path, valid_pct, cache_dir)
+    ok = [(f, s) for f, s in zip(train + val, scan['sizes']) if s is not None]
+    sizes = Counter(tuple(s) for _, s in ok)
+    count = lambda items: dict(sorted(Counter(parent_label(o) for o in items).items()))
+    bad = {f for f, _ in scan['bad']}
+    return dict(path=str(path), layout='train/valid' if (Path(path)/'train').is_dir() else f'class folders, valid_pct={valid_pct}',
+                classes=sorted({parent_label(o) for o in train}), n_train=len([o for o in train if str(o) not in bad]),
+                n_valid=len([o for o in val if str(o) not in bad]),
+                train_counts=count(o for o in train if str(o) not in bad), valid_counts=count(o for o in val if str(o) not in bad),
+                n_sizes=len(sizes), common_sizes=[[*s, n] for s, n in sizes.most_common(3)],
+                min_size=[min(s[0] for _, s in ok), min(s[1] for _, s in ok)] if ok else None,
+                max_size=[max(s[0] for _, s in ok), max(s[1] for _, s in ok)] if ok else None,
+                modes=dict(Counter(m for m in scan['modes'] if m is not None)), bad=scan['bad'])
+
+def split_sizes(data, holdout:int=None, valid_pct:float=0.2) -> tuple:
+    "Numbers of training and validation images of `data` that decode (see `folder_items`)."
+    tr, va = folder_items(resolve_data(data), holdout=holdout, valid_pct=valid_pct, warn=False)
+    return len(tr), len(va)
+
+
+# %% ../nbs/01a_loaders.ipynb #s005
+def check_split(data, subset:int=None, holdout:int=None, valid_subset:int=None, valid_pct:float=0.2) -> tuple:
+    "`(n_train, n_valid)` of `data`, checked before any training: two classes or more, each with training images, subsets that fit."
     path = resolve_data(data)
-    n_train = len(get_image_files(path/'train'))
-    if holdout is not None: return n_train - holdout, holdout
-    return n_train, len(get_image_files(path/(valid_folder(path) or 'valid')))
+    tr, va = folder_items(path, valid_pct=valid_pct)
+    classes = Counter(parent_label(o) for o in tr)
+    if len(classes) < 2: raise ValueError(f"{path}: {len(classes)} class ({', '.join(classes)}): a classifier needs two class folders or more")
+    missing = sorted({parent_label(o) for o in va} - set(classes))
+    if missing: raise ValueError(f"{path}: the classes {missing} have validation images but no training image")
+    if not va: raise ValueError(f"{path}: no validation image (give a valid/ folder, or class folders with valid_pct > 0)")
+    if holdout is not None: check_int('holdout', holdout, 1, len(tr) - 1)
+    n_train, n_val = (len(tr), len(va)) if holdout is None else (len(tr) - holdout, holdout)
+    if subset is not None:
+        check_int('subset', subset, 1, n_train)
+        if subset < len(classes):
+            raise ValueError(f"`subset` ({subset}) is smaller than the number of classes ({len(classes)}): each class needs an image")
+    if valid_subset is not None: check_int('valid_subset', valid_subset, 1, n_val)
+    return n_train, n_val
+
 
 # %% ../nbs/01a_loaders.ipynb #v001
 def valid_subset_items(items, n:int) -> list:
@@ -73,29 +163,29 @@ def full_valid(dls:DataLoaders):
 # %% ../nbs/01a_loaders.ipynb #v002
 def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:int=None, seed:int=None,
                      item_tfms=None, batch_tfms=None, aug:str='none', valid_subset:int=None, holdout:int=None,
-                     num_workers:int=0):
-    "fastai `DataLoaders` for an image folder (`train/` and `valid/` or `val/`), normalized as `norm` says."
+                     num_workers:int=0, valid_pct:float=0.2):
+    "fastai `DataLoaders` for an image folder (`train/` and `valid/`, or class folders split by `valid_pct`), normalized as `norm` says."
     check_choice('norm', norm, NORMS); check_choice('aug', aug, AUGS); check_int('bs', bs, 1)
-    valid, img = _folder_info(path)
+    train, val = folder_items(path, subset, seed, holdout, valid_pct)
+    scan = folder_scan(path, valid_pct)[2]
+    shapes = {tuple(s) for s in scan['sizes'] if s is not None}
+    img = Image.open(train[0])
     native = min(img.size)
     size = size or min(native, 224)
     if item_tfms is None:
         if native > 1.25 * size: item_tfms = [RandomResizedCrop(size, min_scale=0.35), FlipItem(0.5)]
-        else: item_tfms = [Resize(size)] if img.size != (size, size) else []
+        else: item_tfms = [Resize(size)] if shapes != {(size, size)} else []  # images of several sizes: each resized
     batch_tfms = list(batch_tfms or []) + aug_tfms(aug, size)
-    held = set()  # with `holdout`: the training images set aside to validate on
-    splitter = GrandparentSplitter(train_name='train', valid_name=valid) if holdout is None else FuncSplitter(lambda o: o in held)
-    def get_items(p):
-        train, val = split_items(p, valid, subset, seed, holdout)
-        if holdout is not None: held.update(val)
-        return train + val
-    dblock = DataBlock((ImageBlock(PILImageBW if img.mode in ('L', '1', 'I;16') else PILImage), CategoryBlock),
-                       get_items=get_items, splitter=splitter, get_y=parent_label, item_tfms=item_tfms,
-                       batch_tfms=batch_tfms + ([Normalize()] if norm == 'batch' else []))
+    held = set(map(str, val))
+    gray = all(m in ('L', '1', 'I;16') for m in scan['modes'] if m is not None)
+    dblock = DataBlock((ImageBlock(PILImageBW if gray else PILImage), CategoryBlock),
+                       get_items=lambda p: train + val, splitter=FuncSplitter(lambda o: str(o) in held), get_y=parent_label,
+                       item_tfms=item_tfms, batch_tfms=batch_tfms + ([Normalize()] if norm == 'batch' else []))
     dls = dblock.dataloaders(path, bs=bs, num_workers=num_workers)
     if norm == 'exact': dls.add_tfms([exact_normalize(dls, show_progress=False)], 'after_batch')
     if valid_subset is None: return dls
     return with_valid_subset(dls, dls.test_dl(valid_subset_items(dls.valid_ds.items, valid_subset), with_labels=True))
+
 
 # %% ../nbs/01a_loaders.ipynb #0007
 RESIZE_METHODS = ('crop', 'squish', 'pad')
@@ -137,20 +227,6 @@ def decode_image(fn, size=None, method:str='crop', mode:str='RGB', pad_mode:str=
     return a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
 
 # %% ../nbs/01a_loaders.ipynb #d004
-_CACHE_VERSION = 1  # bump when decoding changes: every old cache is then ignored
-
-def default_cache_dir() -> Path:
-    "Where decoded images are cached: `$XDG_CACHE_HOME/fastai_sota/images` (`~/.cache` by default)."
-    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'fastai_sota'/'images'
-
-def images_key(files, spec:dict) -> str:
-    "The cache key of `files` decoded with `spec`: their paths, sizes and modification times, and the settings."
-    h = hashlib.sha256(json.dumps([_CACHE_VERSION, spec], sort_keys=True).encode())
-    for f in files:
-        st = os.stat(f)
-        h.update(f'{Path(f).absolute()}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
-    return h.hexdigest()[:32]
-
 def memory_budget() -> int:
     "Half the memory available now (Linux `MemAvailable`), or 2 GiB where it cannot be read."
     try:
@@ -337,15 +413,15 @@ def _rows(kept, items) -> list:
 def array_dls(path, bs:int=64, subset:int=None, seed:int=None, holdout:int=None, valid_subset:int=None,
               batch_tfms=None, norm:str='exact', valid:str='valid', device=None, on_device:bool=True, size=None,
               method:str='crop', pad_mode:str='reflection', presize=None, cache_dir=None, n_workers:int=None,
-              mem_budget:int=None) -> ArrayDataLoaders:
+              mem_budget:int=None, valid_pct:float=0.2) -> ArrayDataLoaders:
     "`DataLoaders` of the images of `path` decoded once (at `size`, or their own) and cached; exactly normalized."
     check_int('bs', bs, 1); check_choice('norm', norm, ('exact', 'none'))
     if presize is not None and size is None:
         raise ValueError("`presize` is the size cached before cropping to `size`: give `size`")
-    every = sum(split_items(path, valid), [])  # the whole folder: one cache for every subset and split
+    train, val = folder_items(path, subset, seed, holdout, valid_pct, cache_dir)
+    every = sum(folder_items(path, valid_pct=valid_pct, cache_dir=cache_dir, warn=False), [])  # one cache for every subset and split
     x, kept, _ = cached_images(every, presize or size, method, pad_mode, cache_dir=cache_dir, n_workers=n_workers,
                                mem_budget=mem_budget)
-    train, val = split_items(path, valid, subset, seed, holdout)
     vocab = sorted({parent_label(o) for o in train})
     def images(items, split):
         rows = _rows(kept, items)

@@ -48,7 +48,7 @@ def apply_recipe(func, recipe:str, settings:dict, given=None) -> dict:
     unset = (lambda k: k not in given) if given is not None else (lambda k: settings.get(k, defaults[k]) == defaults[k])
     preset = {k: v for k, v in RECIPES[recipe].items() if k in defaults and unset(k)}
     if 'valid_subset' in preset:  # at most the validation set of the data given
-        n_val = split_sizes(settings.get('data', preset.get('data')), settings.get('holdout'))[1]
+        n_val = split_sizes(settings.get('data', preset.get('data')), settings.get('holdout'), settings.get('valid_pct') or 0.2)[1]
         preset['valid_subset'] = min(preset['valid_subset'], n_val)
     return settings | preset
 

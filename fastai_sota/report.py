@@ -6,11 +6,14 @@ Docs: https://fastai-sota.github.io/fastai_sota/report.html.md"""
 
 # %% ../nbs/08_report.ipynb #h001
 from __future__ import annotations
-import statistics
+import html, json, math, statistics
+from pathlib import Path
 
 # %% auto #0
-__all__ = ['summarize', 'budgets', 'summarize_grid', 'measured', 'helps_from', 'grid_table', 'grid_chart', 'ablation_rows',
-           'ablation_table', 'ablation_chart']
+__all__ = ['VERDICT_COLOURS', 'summarize', 'budgets', 't_interval', 'seeds_needed', 'paired_verdict', 'epochs_to_reach',
+           'summarize_grid', 'verdict_sentence', 'with_verdicts', 'measured', 'helps_from', 'grid_table', 'grid_chart',
+           'verdict_chart', 'curves_chart', 'data_html', 'html_report', 'ablation_rows', 'ablation_table',
+           'ablation_chart']
 
 # %% ../nbs/08_report.ipynb #0022
 def summarize(records:list) -> dict:
@@ -28,18 +31,98 @@ def budgets(settings:dict) -> tuple:
     e = settings['epochs']
     return tuple(e) if isinstance(e, (tuple, list)) else (e,)
 
-def summarize_grid(runs:dict, reference:str, by_budget:bool=False) -> dict:
-    "Mean and std of each metric per row (and budget), and the accuracy difference from the reference (points)."
+
+# %% ../nbs/08_report.ipynb #p001
+def t_interval(diffs, conf:float=0.95) -> tuple:
+    "`(mean, low, high)` of `diffs` with Student's t interval at `conf`; `low` and `high` are `None` for fewer than two values."
+    from scipy import stats
+    n, m = len(diffs), statistics.fmean(diffs)
+    if n < 2: return m, None, None
+    half = stats.t.ppf((1 + conf) / 2, n - 1) * statistics.stdev(diffs) / math.sqrt(n)
+    return m, m - half, m + half
+
+def seeds_needed(mean:float, sd:float, conf:float=0.95, most:int=1000):
+    "The fewest seeds at which an effect `mean` with seed spread `sd` has a t interval excluding zero (`None`: none up to `most`)."
+    from scipy import stats
+    if mean == 0: return None
+    if sd == 0: return 2
+    return next((n for n in range(2, most + 1) if stats.t.ppf((1 + conf) / 2, n - 1) * sd / math.sqrt(n) < abs(mean)), None)
+
+def paired_verdict(row:dict, ref:dict, conf:float=0.95, scale:float=100.) -> dict:
+    "The verdict on `row` against `ref` (`{seed: value}`, higher better), from the differences over the seeds both have, times `scale`."
+    seeds = [s for s in row if s in ref]
+    if not seeds: raise ValueError("`row` and `ref` share no seed: a paired verdict needs the same seeds")
+    d = [scale * (row[s] - ref[s]) for s in seeds]
+    mean, lo, hi = t_interval(d, conf)
+    v = dict(n=len(d), mean=mean, low=lo, high=hi, conf=conf, seeds=seeds)
+    if lo is None: return v | dict(verdict='one seed', seeds_needed=None)
+    verdict = 'helped' if lo > 0 else 'hurt' if hi < 0 else 'not distinguishable'
+    return v | dict(verdict=verdict, seeds_needed=None if verdict != 'not distinguishable' else seeds_needed(mean, statistics.stdev(d), conf))
+
+
+# %% ../nbs/08_report.ipynb #p004
+def epochs_to_reach(curve, target:float):
+    "The first epoch (from 1) at which the validation `curve` reaches `target`, or `None`."
+    return next((i + 1 for i, a in enumerate(curve) if a >= target), None)
+
+def _cost(key, by_seed, ref_seeds) -> dict:
+    "Time per run against the reference's (a TTA row: its TTA against the plain prediction), and time-to-accuracy."
+    mine = [r.get('train_time_s', r.get('tta_time_s')) for r in by_seed.values()]
+    theirs = [r.get('train_time_s' if 'train_time_s' in next(iter(by_seed.values())) else 'predict_time_s') for r in ref_seeds.values()]
+    out = {}
+    if None not in mine and None not in theirs and mine and theirs:
+        t, t0 = statistics.fmean(mine), statistics.fmean(theirs)
+        out.update(time_s=t, ref_time_s=t0, time_delta_s=t - t0, time_ratio=t / t0 if t0 else None)
+    curves = {s: (r['valid_curve'], ref_seeds[s]['valid_curve']) for s, r in by_seed.items()
+              if r.get('valid_curve') and s in ref_seeds and ref_seeds[s].get('valid_curve')}
+    if curves:  # the first epoch at which the row reaches the reference's final validation accuracy, seed by seed
+        reach = [epochs_to_reach(c, c0[-1]) for c, c0 in curves.values()]
+        done = [e for e in reach if e is not None]
+        out.update(reached=len(done), of=len(reach), epochs_to_ref=statistics.fmean(done) if done else None,
+                   ref_epochs=len(next(iter(curves.values()))[1]))
+    return out
+
+def summarize_grid(runs:dict, reference:str, by_budget:bool=False, conf:float=0.95) -> dict:
+    "Mean and std of each metric per row (and budget); against the reference, the accuracy difference (points), its paired verdict and the cost."
     out = {}
     for key, by_seed in runs.items():
         recs = list(by_seed.values())
         out[key] = dict(row=recs[0].get('row', key), epochs=recs[0].get('epochs')) | summarize(recs)
-    for v in out.values():  # the reference at the same budget, in a tier of several
-        ref = next((o for o in out.values() if o['row'] == reference and (not by_budget or o['epochs'] == v['epochs'])), None)
-        v['delta_pt'] = 100 * (v['accuracy'] - ref['accuracy']) if ref else None
+    for key, v in out.items():  # the reference at the same budget, in a tier of several
+        rk = next((k for k, o in out.items() if o['row'] == reference and (not by_budget or o['epochs'] == v['epochs'])), None)
+        v['delta_pt'] = 100 * (v['accuracy'] - out[rk]['accuracy']) if rk else None
+        if rk is None or key == rk or not set(runs[key]) & set(runs[rk]): continue
+        acc = lambda by_seed: {s: r['accuracy'] for s, r in by_seed.items()}
+        v['verdict'] = paired_verdict(acc(runs[key]), acc(runs[rk]), conf) | _cost(key, runs[key], runs[rk])
     return out
 
+def verdict_sentence(row:str, v:dict, reference:str='the baseline') -> str:
+    "`row`'s verdict (a `summarize_grid` entry `v`) as a sentence: what it did, by how much, over how many seeds, at what cost."
+    p, e = v['verdict'], v.get('epochs')
+    at = f" at {e} epochs" if e else ''
+    if p['verdict'] == 'one seed':
+        s = f"{row}: {p['mean']:+.2f} points over one seed{at} (no interval: run more seeds)"
+    else:
+        ci = f"{p['mean']:+.2f} points [{p['low']:+.2f}, {p['high']:+.2f}] over {p['n']} seeds{at}"
+        if p['verdict'] == 'not distinguishable':
+            need = (f"; about {p['seeds_needed']} seeds would tell, if the spread held" if p['seeds_needed']
+                    else '; no effect at all' if p['mean'] == 0 else '')
+            s = f"{row} was not distinguishable from {reference}: {ci}{need}"
+        else: s = f"{row} {p['verdict']}: {ci}"
+    if p.get('time_ratio'): s += f", for {abs(p['time_ratio'] - 1) * 100:.0f} % {'more' if p['time_ratio'] >= 1 else 'less'} time"
+    if p.get('of'):
+        s += (f"; it reached {reference}'s final validation accuracy at epoch {p['epochs_to_ref']:.1f} of {p['ref_epochs']}"
+              + (f" ({p['reached']} of {p['of']} seeds)" if p['reached'] < p['of'] else '')) if p['reached'] else (
+              f"; it never reached {reference}'s final validation accuracy")
+    return s + '.'
+
+
 # %% ../nbs/08_report.ipynb #0010
+def with_verdicts(res:dict) -> dict:
+    "`res` (a grid's results) with its summary computed again from its runs: the paired verdicts of a file written before them."
+    if not res.get('runs'): return res
+    return res | dict(summary=summarize_grid(res['runs'], res['reference'], len(budgets(res['settings'])) > 1))
+
 def _by_row(res) -> dict:
     "`{row: {epochs: summary}}` of a grid's summary."
     out = {}
@@ -52,35 +135,53 @@ def measured(res:dict, row:str) -> list:
     return [e for e in sorted(mine) if e in ref and mine[e]['n'] > 1 and ref[e]['n'] > 1]
 
 def helps_from(res:dict, row:str):
-    "The smallest budget from which `row` beats the reference by more than the seed std at every budget, or `None`."
-    ref, mine, shared = _by_row(res)[res['reference']], _by_row(res)[row], measured(res, row)
-    wins = [e for e in shared if mine[e]['accuracy'] - ref[e]['accuracy'] > max(mine[e]['accuracy_std'], ref[e]['accuracy_std'])]
+    "The smallest budget from which the paired verdict on `row` is 'helped' at every budget measured, or `None`."
+    res = with_verdicts(res)
+    mine, shared = _by_row(res)[row], measured(res, row)
+    wins = [e for e in shared if mine[e].get('verdict', {}).get('verdict') == 'helped']
     return next((e for e in shared if all(x in wins for x in shared if x >= e)), None)
 
 def _describe(res) -> str:
     s = res['settings']
     seeds = sorted({k for r in res['runs'].values() for k in r}, key=int)
-    return (f"{s['arch']} from scratch on {s['data']} ({s.get('subset') or 'all'} training images), one-cycle lr {s['lr']}, "
-            f"batch {s['bs']}, augmentation {s['aug']}; official test set; seeds {', '.join(seeds)}; `{res.get('command', 'sota-bench')}`.\n")
+    data = s.get('data_summary', {}).get('path') or s['data']
+    return (f"{s['arch']} from scratch on {data} ({s.get('subset') or 'all'} training images), one-cycle lr {s['lr']}, "
+            f"batch {s['bs']}, augmentation {s.get('aug', 'none')}; {'holdout of the training images' if s.get('holdout') else 'validation set'}; "
+            f"seeds {', '.join(seeds)}; `{res.get('command', 'sota-bench')}`.\n")
+
+def _delta(v) -> str:
+    "The difference from the reference with its paired interval: `+1.20 [+0.40, +2.00]`."
+    p = v.get('verdict')
+    if p is None or p['low'] is None: return '' if v.get('delta_pt') is None else f"{v['delta_pt']:+.2f}"
+    return f"{p['mean']:+.2f} [{p['low']:+.2f}, {p['high']:+.2f}]"
+
+def _word(v) -> str:
+    p = v.get('verdict')
+    if p is None: return ''
+    return (f"not distinguishable (~{p['seeds_needed']} seeds)" if p['verdict'] == 'not distinguishable' and p['seeds_needed']
+            else p['verdict'])
 
 def grid_table(res:dict) -> str:
-    "A Markdown table of the grid's summary, with its settings and seeds."
+    "A Markdown table of the grid: each row's accuracy, its paired difference from the reference with the 95 % interval, the verdict, the time."
+    res = with_verdicts(res)
     by_row, ref = _by_row(res), res['reference']
     lines = [_describe(res)]
     eps = budgets(res['settings'])
     if len(eps) == 1:
-        lines += [f"{eps[0]} epochs unless the row says.\n", "| recipe | accuracy (mean ± std) | Δ vs reference (pt) | "
-                  "time (s) |", "|---|---|---|---|"]
+        lines += [f"{eps[0]} epochs unless the row says. Δ: paired difference from the reference over the seeds, points, "
+                  "with its 95 % t interval.\n", "| recipe | accuracy (mean ± std) | Δ (pt) [95 % CI] | verdict | time (s) |",
+                  "|---|---|---|---|---|"]
         for row, v in res['summary'].items():
-            d = '' if row == ref else f"{v['delta_pt']:+.2f}"
             secs = v['train_time_s'] if 'train_time_s' in v else v['tta_time_s']
-            lines.append(f"| {row} | {v['accuracy']:.4f} ± {v['accuracy_std']:.4f} | {d} | "
-                         f"{secs:.0f}{'' if 'train_time_s' in v else ' (TTA)'} |")
+            lines.append(f"| {row} | {v['accuracy']:.4f} ± {v['accuracy_std']:.4f} | {'' if row == ref else _delta(v)} | "
+                         f"{'' if row == ref else _word(v)} | {secs:.0f}{'' if 'train_time_s' in v else ' (TTA)'} |")
         return '\n'.join(lines) + '\n'
     n_max = max(v['n'] for v in res['summary'].values())
-    lines += ["| recipe | " + ' | '.join(f'{e} epochs' for e in eps) + " | helps from |", "|---|" + "---|" * (len(eps) + 1)]
+    lines += ["Each cell: accuracy (mean ± std); Δ from the reference at that budget (points, paired, 95 % t interval) and "
+              "its verdict.\n", "| recipe | " + ' | '.join(f'{e} epochs' for e in eps) + " | helps from |",
+              "|---|" + "---|" * (len(eps) + 1)]
     for row, b in by_row.items():
-        cells = [(f"{b[e]['accuracy']:.4f} ± {b[e]['accuracy_std']:.4f}" + ('' if row == ref else f" ({b[e]['delta_pt']:+.2f})")
+        cells = [(f"{b[e]['accuracy']:.4f} ± {b[e]['accuracy_std']:.4f}" + ('' if row == ref else f"<br>{_delta(b[e])} {_word(b[e])}")
                   + (f" (n={b[e]['n']})" if b[e]['n'] < n_max else '')
                   + (f"<br>ECE {b[e]['ece']:.3f}" if 'ece' in b[e] else '')) if e in b else '' for e in eps]
         done = measured(res, row) if row != ref else []
@@ -88,6 +189,7 @@ def grid_table(res:dict) -> str:
                                  f"{done[-1]} epochs")
         lines.append(f"| {row} | " + ' | '.join(cells) + f" | {h} |")
     return '\n'.join(lines) + '\n'
+
 
 # %% ../nbs/08_report.ipynb #0010b
 def grid_chart(res:dict, dest=None, ax=None):
@@ -113,6 +215,125 @@ def grid_chart(res:dict, dest=None, ax=None):
         ax.set_xlabel('test accuracy (mean ± std over seeds)'); ax.tick_params(labelsize=8)
     if dest is not None: ax.figure.savefig(dest, bbox_inches='tight')
     return ax
+
+# %% ../nbs/08_report.ipynb #c001
+VERDICT_COLOURS = {'helped': 'tab:green', 'hurt': 'tab:red', 'not distinguishable': 'tab:gray', 'one seed': 'tab:olive'}
+
+def verdict_chart(res:dict, dest=None, ax=None):
+    "Each row's paired difference from the reference with its 95 % interval, one marker per budget, coloured by verdict; a PNG at `dest`."
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    res = with_verdicts(res)
+    rows = [r for r in _by_row(res) if r != res['reference']]
+    eps = budgets(res['settings'])
+    if ax is None: _, ax = plt.subplots(figsize=(7, 0.38 * len(rows) * max(1, len(eps) / 2) + 1.2), dpi=80)
+    for i, row in enumerate(rows):
+        for j, e in enumerate(eps):
+            v = _by_row(res)[row].get(e) or (_by_row(res)[row].get(None) if len(eps) == 1 else None)
+            if v is None and len(eps) == 1: v = next(iter(_by_row(res)[row].values()))
+            if v is None or 'verdict' not in v: continue
+            p, y = v['verdict'], i + (j - (len(eps) - 1) / 2) * 0.8 / max(len(eps), 1)
+            err = None if p['low'] is None else [[p['mean'] - p['low']], [p['high'] - p['mean']]]
+            ax.errorbar(p['mean'], y, xerr=err, fmt='os^Dv'[j % 5], color=VERDICT_COLOURS[p['verdict']], capsize=3, ms=5)
+    ax.set_yticks(range(len(rows)), rows); ax.invert_yaxis(); ax.axvline(0, color='k', lw=0.8)
+    ax.set_xlabel(f"accuracy difference from {res['reference']!r} (points; paired, 95 % interval)")
+    handles = [Line2D([], [], color=c, marker='o', ls='', label=k) for k, c in VERDICT_COLOURS.items()]
+    if len(eps) > 1: handles += [Line2D([], [], color='k', marker='os^Dv'[j % 5], ls='', label=f'{e} epochs') for j, e in enumerate(eps)]
+    ax.legend(handles=handles, fontsize=7, loc='best'); ax.grid(axis='x', alpha=0.3); ax.tick_params(labelsize=8)
+    if dest is not None: ax.figure.savefig(dest, bbox_inches='tight')
+    return ax
+
+def curves_chart(res:dict, dest=None, ax=None, epochs:int=None):
+    "Per-epoch validation accuracy (mean over seeds) of each trained row at the budget `epochs` (default: the longest); a PNG at `dest`."
+    import matplotlib.pyplot as plt
+    e = epochs or max(budgets(res['settings']))
+    if ax is None: _, ax = plt.subplots(figsize=(7, 4), dpi=80)
+    for key, by_seed in res['runs'].items():
+        curves = [r['valid_curve'] for r in by_seed.values() if r.get('valid_curve')]
+        r0 = next(iter(by_seed.values()))
+        if not curves or (len(budgets(res['settings'])) > 1 and r0.get('epochs') != e): continue
+        n = min(map(len, curves))
+        mean = [statistics.fmean(c[i] for c in curves) for i in range(n)]
+        ref = r0.get('row', key) == res['reference']
+        ax.plot(range(1, n + 1), mean, marker='o', ms=3, label=r0.get('row', key), lw=2.5 if ref else 1.2, color='k' if ref else None)
+    ax.set_xlabel('epoch'); ax.set_ylabel('validation accuracy (mean over seeds)'); ax.set_title(f'{e} epochs', fontsize=9)
+    ax.legend(fontsize=7, ncol=2); ax.grid(alpha=0.3)
+    if dest is not None: ax.figure.savefig(dest, bbox_inches='tight')
+    return ax
+
+
+# %% ../nbs/08_report.ipynb #r001
+def _png(draw) -> str:
+    "A chart drawn by `draw(ax=None)` as a `data:` URI: the HTML report holds its images."
+    import io, base64, matplotlib.pyplot as plt
+    ax = draw(); buf = io.BytesIO()
+    ax.figure.savefig(buf, format='png', bbox_inches='tight'); plt.close(ax.figure)
+    return 'data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode()
+
+def _inline(s:str) -> str:
+    "Markdown code spans and the table's `<br>` as HTML, everything else escaped."
+    parts = html.escape(s).replace('&lt;br&gt;', '<br>').split('`')
+    return ''.join(f'<code>{p}</code>' if i % 2 else p for i, p in enumerate(parts))
+
+def _md_html(md:str) -> str:
+    "The Markdown tables and paragraphs that `grid_table` writes, as HTML."
+    out, rows = [], []
+    def flush():
+        if not rows: return
+        head, *body = [r for r in rows if not set(r.replace('|', '')) <= set('-: ')]
+        cells = lambda r: [c.strip() for c in r.strip().strip('|').split('|')]
+        out.append('<table><tr>' + ''.join(f'<th>{_inline(c)}</th>' for c in cells(head)) + '</tr>'
+                   + ''.join('<tr>' + ''.join(f'<td>{_inline(c)}</td>' for c in cells(r)) + '</tr>' for r in body) + '</table>')
+        rows.clear()
+    for line in md.splitlines():
+        if line.startswith('|'): rows.append(line); continue
+        flush()
+        if line.strip(): out.append(f'<p>{_inline(line)}</p>')
+    flush()
+    return '\n'.join(out)
+
+_CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}
+table{border-collapse:collapse;font-size:.85rem;margin:1rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}
+th{background:#f3f3f3}img{max-width:100%;display:block;margin:1rem 0}code{background:#f3f3f3;padding:0 .2rem;font-size:.85em}
+li.helped{color:#1a7f1a}li.hurt{color:#b22}li{margin:.3rem 0}.muted{color:#666;font-size:.85rem}"""
+
+def data_html(d:dict) -> str:
+    "A folder's `folder_summary` as an HTML paragraph and table."
+    counts = ''.join(f"<tr><td>{html.escape(c)}</td><td>{d['train_counts'].get(c, 0)}</td><td>{d['valid_counts'].get(c, 0)}</td></tr>"
+                     for c in d['classes'])
+    sizes = ', '.join(f'{w}×{h} ({n})' for w, h, n in d['common_sizes'])
+    bad = '' if not d['bad'] else (f"<p>{len(d['bad'])} files could not be decoded and were left out: "
+                                   + ', '.join(f'<code>{html.escape(Path(f).name)}</code>' for f, _ in d['bad'][:20]) + '</p>')
+    return (f"<p><code>{html.escape(d['path'])}</code> ({d['layout']}): {len(d['classes'])} classes, {d['n_train']} training and "
+            f"{d['n_valid']} validation images; {d['n_sizes']} image sizes, from {d['min_size'][0]}×{d['min_size'][1]} to "
+            f"{d['max_size'][0]}×{d['max_size'][1]} (most common: {sizes}).</p>{bad}"
+            f"<table><tr><th>class</th><th>train</th><th>valid</th></tr>{counts}</table>")
+
+def html_report(res:dict, dest=None, title:str=None) -> str:
+    "One self-contained HTML page of a grid (settings, data, verdicts as sentences, table, charts with their images inside); written to `dest`."
+    res = with_verdicts(res)
+    ref, s = res['reference'], res['settings']
+    rows = [(k, v) for k, v in res['summary'].items() if 'verdict' in v]
+    sentences = ''.join(f"<li class=\"{v['verdict']['verdict'].replace(' ', '-')}\">{_inline(verdict_sentence(v['row'], v, repr(ref)))}</li>"
+                        for _, v in rows)
+    charts = [('Differences from the reference, with their 95 % intervals', lambda: verdict_chart(res))]
+    charts += [(f'Validation accuracy per epoch, {e} epochs', lambda e=e: curves_chart(res, epochs=e)) for e in budgets(s)
+               if any(r.get('valid_curve') for v in res['runs'].values() for r in v.values())]
+    charts.append(('Accuracy of each row (mean ± std over seeds)', lambda: grid_chart(res)))
+    imgs = ''.join(f'<h3>{html.escape(t)}</h3><img alt="{html.escape(t)}" src="{_png(f)}">' for t, f in charts)
+    settings = ', '.join(f'{k}={v}' for k, v in s.items() if k != 'data_summary')
+    data = data_html(s['data_summary']) if s.get('data_summary') else f"<p><code>{html.escape(str(s.get('data')))}</code></p>"
+    title = title or f"Did it help? {s.get('data_summary', {}).get('path') or s.get('data')}"
+    page = (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title><style>{_CSS}</style>"
+            f"</head><body><h1>{html.escape(title)}</h1><p class=\"muted\"><code>{html.escape(res.get('command', ''))}</code></p>"
+            f"<h2>Verdicts</h2><p>Against <b>{html.escape(ref)}</b>, seed by seed (the same initial weights): a technique helped or "
+            f"hurt only when the 95 % interval of the paired differences excludes zero.</p><ul>{sentences}</ul>"
+            f"<h2>Data</h2>{data}<h2>Table</h2>{_md_html(grid_table(res))}<h2>Charts</h2>{imgs}"
+            f"<h2>Settings</h2><p class=\"muted\">{html.escape(settings)}</p>"
+            f"<p class=\"muted\">versions: {html.escape(json.dumps(res.get('versions', {})))}</p></body></html>")
+    if dest is not None: Path(dest).write_text(page)
+    return page
+
 
 # %% ../nbs/08_report.ipynb #a001
 _FROM_RECIPE = (('without weight EMA', 'accuracy_tta_raw_weights', False), ('without TTA', 'accuracy', True),

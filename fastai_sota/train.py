@@ -19,7 +19,7 @@ from fastai.learner import Learner
 from fastai.torch_core import rank_distrib, num_distrib
 from .checks import check_int
 from .data import resolve_data
-from .loaders import split_sizes
+from .loaders import check_split
 from .augment import AUGS
 from .models import ARCHS
 from .mix import MIXES
@@ -75,11 +75,7 @@ def prepare(settings:dict, given=None) -> Path:
                   f"(fewer than the recipe's {vs})", flush=True)
     check_settings(**{k: v for k, v in settings.items() if k != 'out'})
     resolve_data(settings['data'], settings['size'])  # builds Fashion-MNIST once, or says how to get it
-    holdout, subset, valid_subset = (settings.get(k) for k in ('holdout', 'subset', 'valid_subset'))
-    n_train, n_val = split_sizes(settings['data'], holdout)  # subsets fit the data: said now, not after reading it
-    if holdout is not None: check_int('holdout', holdout, 1, n_train + holdout - 1)
-    if subset is not None: check_int('subset', subset, 1, n_train)
-    if valid_subset is not None: check_int('valid_subset', valid_subset, 1, n_val)
+    check_split(settings['data'], *(settings.get(k) for k in ('subset', 'holdout', 'valid_subset')), settings['valid_pct'])
     out = Path(settings['out'])
     return out/'sota_train.json' if out.is_dir() or str(settings['out']).endswith(('/', os.sep)) else out
 
