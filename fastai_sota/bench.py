@@ -6,32 +6,39 @@ Docs: https://fastai-sota.github.io/fastai_sota/bench.html.md"""
 
 # %% ../nbs/08a_bench.ipynb #0001
 from __future__ import annotations
-from .cli import quiet_if_command, run_command, run_as_script, write_json
+from .cli import quiet_if_command, run_command, run_as_script, write_json, parse_command, given_options
 quiet_if_command()  # before fastai's imports
-import json, sys, time
+import inspect, json, os, re, shlex, sys, time
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 import torch
+from fastcore.meta import delegates
 from fastai.metrics import accuracy
 from .checks import check_choice, check_int
-from .loaders import full_valid
+from .data import resolve_data
+from .loaders import full_valid, check_split, folder_summary
 from .mix import MIXES
 from .tta import TTAS, tta_preds
 from .progressive import ResizeInputs, recalibrate_bn
 from .recipes import RECIPES
+from .learner import check_settings
 from .fit import fit_run, versions, process_seconds
-from .report import budgets, summarize_grid, grid_table, grid_chart, ablation_table, ablation_chart
+from .report import (budgets, summarize_grid, grid_table, grid_chart, ablation_table, ablation_chart, verdict_chart,
+                                html_report, Verdicts)
 
 # %% auto #0
-__all__ = ['REFERENCE', 'PROGRESSIVE', 'TTA_CHOICES', 'CPU10', 'TIERS', 'mix_rows', 'grid', 'crossover', 'grid_rows', 'run_key',
-           'run_grid', 'sota_bench', 'prepare_bench', 'run_bench', 'main']
+__all__ = ['REFERENCE', 'PROGRESSIVE', 'TTA_CHOICES', 'CPU10', 'BASELINE', 'EMA_DECAY', 'TIERS', 'ENGINES', 'mix_rows', 'grid',
+           'crossover', 'data_rows', 'grid_rows', 'run_key', 'run_job', 'grid_jobs', 'merge_records', 'run_grid',
+           'sota_bench', 'parse_baseline', 'prepare_bench', 'run_bench', 'main', 'did_it_help']
 
 # %% ../nbs/08a_bench.ipynb #0005
 REFERENCE = 'exact normalization'
-def mix_rows() -> dict:
+def mix_rows(settings:dict=None) -> dict:
     "A row per mix of `MIXES` (read when a grid runs: a mix defined since has its row)."
     return {m: dict(mix=m) for m in MIXES}
 
-def grid() -> dict:
+def grid(settings:dict=None) -> dict:
     "The rows of the technique grid: what each changes in the reference recipe."
     return {'baseline (one-batch normalization)': dict(norm='batch'), REFERENCE: dict(),
             # the default when it ran
@@ -60,16 +67,37 @@ CPU10 = {
 }
 
 # %% ../nbs/08a_bench.ipynb #0005c
-def crossover() -> dict:
+def crossover(settings:dict=None) -> dict:
     "The rows of the budget study: no mix, each mix, label smoothing, and both."
     return {'no mix': dict(), **mix_rows(), 'label smoothing 0.1': dict(ls=0.1),
             'label smoothing 0.1 + cutmixup': dict(ls=0.1, mix='cutmixup')}
+
+# %% ../nbs/08a_bench.ipynb #d001
+BASELINE = 'baseline'
+EMA_DECAY = 0.99  # the weight average's decay per step in the data grid (the cpu10 recipe's)
+
+def data_rows(settings:dict=None) -> dict:
+    "The chapter's techniques as changes to the user's baseline `settings`, one row each; a row takes off what the baseline has."
+    s = settings or {}
+    folder = {} if s.get('loader', 'folder') == 'folder' else dict(loader='folder')  # one-batch statistics and resizing need it
+    rows = {BASELINE: dict()}
+    if s.get('norm', 'exact') == 'exact': rows["one-batch normalization (fastai's default)"] = dict(norm='batch', **folder)
+    else: rows['exact normalization'] = dict(norm='exact')
+    if s.get('progressive') is None: rows['progressive resizing (from half size)'] = dict(progressive=0.5, progressive_finish=0.75, **folder)
+    else: rows['without progressive resizing'] = dict(progressive=None, progressive_finish=None, scale_reg=False)
+    rows['label smoothing 0.1' if not s.get('ls') else 'without label smoothing'] = dict(ls=0.1 if not s.get('ls') else 0.)
+    rows.update({m: dict(mix=m) for m in MIXES if m != s.get('mix', 'none')})
+    if s.get('mix', 'none') != 'none': rows['no mix'] = dict(mix='none', alpha=None)
+    rows['weight EMA' if s.get('ema') is None else 'without weight EMA'] = dict(ema=EMA_DECAY if s.get('ema') is None else None)
+    return rows
+
 
 # %% ../nbs/08a_bench.ipynb #0005d
 def _tier(rows:dict, reference:str, ttas=(), **settings) -> dict: return dict(rows=rows, reference=reference, ttas=tuple(ttas), settings=settings)
 
 _FMNIST = dict(data='fashion_mnist', bs=128, lr=3e-3, arch='xresnet18', aug='flip_crop')
 _SAMPLE = _FMNIST | dict(data='sample', bs=32)
+_DATA = dict(bs=64, lr=3e-3, arch='xresnet18', aug='flip_crop', epochs=5)  # the data tier's baseline where the user gives none
 TIERS = {
     # beta=0: the corner views alone
     'cpu': _tier(grid, REFERENCE, tuple(TTAS) + ('corners beta=0',), **_FMNIST, subset=10_000, epochs=5),
@@ -80,16 +108,18 @@ TIERS = {
     'tta_choice': _tier({REFERENCE: dict()}, REFERENCE, TTA_CHOICES, **_FMNIST, subset=5000, epochs=5, holdout=3000),
     'cpu10': _tier(CPU10, 'cpu10 recipe', (), **RECIPES['cpu10']) | dict(ablation=True),
     'cpu10_smoke': _tier(CPU10, 'cpu10 recipe', (), **(RECIPES['cpu10'] | dict(data='sample', subset=256, valid_subset=100, epochs=1, bs=64))) | dict(ablation=True),
+    # the user's own folder (`--data`): the chapter's techniques against the user's baseline, every TTA on its models
+    'data': _tier(data_rows, BASELINE, tuple(TTAS), **_DATA),
     'progressive': _tier(PROGRESSIVE, 'fixed 64 px', (), **_FMNIST, subset=2000, size=64, epochs=5, valid_subset=500) | dict(
         probes=dict(sizes=(32, 48, 64), bn_recal=64)),  # each model tested at other sizes, and with its BatchNorm statistics re-estimated at 64 px
 }
 
 
-def grid_rows(tier:str, only=None) -> dict:
-    "The rows of `tier` to run (all, or those named in `only`; the reference always runs, for the TTA rows and the Δ)."
+def grid_rows(tier:str, only=None, settings:dict=None) -> dict:
+    "The rows of `tier` (for its `settings`) to run: all, or those named in `only`; the reference always runs, for the TTA rows and the Δ."
     check_choice('tier', tier, TIERS)
     rows, ref = TIERS[tier]['rows'], TIERS[tier]['reference']
-    rows = rows() if callable(rows) else dict(rows)
+    rows = rows(TIERS[tier]['settings'] | (settings or {})) if callable(rows) else dict(rows)
     if only is None: return rows
     bad = [o for o in only if o not in rows]
     if bad: raise ValueError(f"unknown rows {bad} for tier {tier!r}; its rows are {list(rows)}")
@@ -109,18 +139,18 @@ def _run_record(row, epochs, learn, rec) -> dict:
     r.update(epoch_log=rec['epochs'], peak_rss_mb=rec['peak_rss_mb'])  # every per-epoch metric, and the peak memory
     return r
 
-def _eval_ttas(learn, ref, epochs, settings, ttas, runs, seed):
-    full = full_valid(learn.dls)
+def _eval_ttas(learn, job) -> dict:
+    "The plain prediction's time on the reference's record, and a record per TTA of `job` on the reference model."
+    full, ref, e, s = full_valid(learn.dls), job['row'], job['epochs'], job['settings']
     t = time.perf_counter()
     with learn.no_bar(): learn.get_preds(dl=full)
-    # the plain prediction, for the TTA times
-    runs[run_key(ref, epochs, settings)][str(seed)]['predict_time_s'] = time.perf_counter() - t
-    for tta in ttas:  # a name of `TTAS`, with `learn.tta` options after it: 'corners_flip crop_pct=0.93 beta=0.5'
+    out = {'predict_time_s': time.perf_counter() - t}  # the plain prediction, for the TTA times
+    for tta in job['ttas']:  # a name of `TTAS`, with `learn.tta` options after it: 'corners_flip crop_pct=0.93 beta=0.5'
         name, *opts = tta.split()
         t = time.perf_counter()
         with learn.no_bar(): acc = accuracy(*tta_preds(learn, name, full, **{k: float(v) for k, v in (o.split('=') for o in opts)})).item()
-        runs.setdefault(run_key(f'{ref} + TTA {tta}', epochs, settings), {})[str(seed)] = dict(
-            row=f'{ref} + TTA {tta}', epochs=epochs, accuracy=acc, tta_time_s=time.perf_counter() - t)
+        out[run_key(f'{ref} + TTA {tta}', e, s)] = dict(row=f'{ref} + TTA {tta}', epochs=e, accuracy=acc, tta_time_s=time.perf_counter() - t)
+    return out
 
 def _probe(learn, probes:dict) -> dict:
     "Accuracy on the validation set at each of `probes['sizes']`, then after `recalibrate_bn` at `probes['bn_recal']`."
@@ -133,79 +163,233 @@ def _probe(learn, probes:dict) -> dict:
             out['accuracy_bn_recal'] = acc(probes['bn_recal'])
     return out
 
-# %% ../nbs/08a_bench.ipynb #0008b
-def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:str=None, **overrides) -> dict:
-    "Train the grid of `tier` for `seeds`; write `out/bench_<tier>.json` after every run and return the results."
-    rows = grid_rows(tier, only)
-    t = TIERS[tier]
-    # as the file holds them (lists, not tuples)
-    settings, ref = json.loads(json.dumps(t['settings'] | overrides)), t['reference']
-    path = Path(out)/f'bench_{tier}.json'
-    res = json.loads(path.read_text()) if path.exists() else {}
-    if res.get('settings', settings) != settings: res = {}  # other settings: start again
-    res.update(command=command or f'OMP_NUM_THREADS={torch.get_num_threads()} sota-bench --tier {tier} --seeds {len(seeds)}', settings=settings, versions=versions(),
-               reference=ref)
-    runs = res.setdefault('runs', {})
-    res['startup_s'] = process_seconds()  # the process's start-up before the first run (imports)
-    seeds = tuple(seeds)
+def run_job(job:dict, device:int=None) -> dict:
+    "Train one run of a grid (`grid_jobs`): `{key: record}`, the reference's with a record per TTA evaluated on its model."
+    if device is not None: torch.cuda.set_device(device)
+    learn, rec = fit_run(seed=job['seed'], **job['fit'])
+    r = _run_record(job['row'], job['fit']['epochs'], learn, rec)
+    out = {job['key']: r}
+    if job['reference']:
+        tta = _eval_ttas(learn, job)
+        r['predict_time_s'] = tta.pop('predict_time_s'); out.update(tta)
+    if job.get('probes'): r.update(_probe(learn, job['probes']))
+    return out
+
+
+# %% ../nbs/08a_bench.ipynb #j001
+def grid_jobs(tier:str, seeds, rows:dict, settings:dict, runs:dict) -> list:
+    "The runs of `rows` still missing from `runs`, budgets first, then seeds: each a dict `run_job` trains."
+    t, ref, jobs = TIERS[tier], TIERS[tier]['reference'], []
     for e in budgets(settings):
         for seed in seeds:
             for row, change in rows.items():
                 change = dict(change); n_seeds = change.pop('n_seeds', len(seeds))  # a row may run fewer seeds
                 if seeds.index(seed) >= n_seeds: continue
-                missing = [tta for tta in t['ttas'] if str(seed) not in runs.get(run_key(f'{ref} + TTA {tta}', e, settings), {})]
-                if str(seed) in runs.get(run_key(row, e, settings), {}) and not (row == ref and missing): continue
-                learn, rec = fit_run(seed=seed, **(settings | dict(epochs=e) | change))  # a row may set its own epochs
-                r = runs.setdefault(run_key(row, e, settings), {})[str(seed)] = _run_record(row, change.get('epochs', e), learn, rec)
-                if row == ref: _eval_ttas(learn, ref, e, settings, missing, runs, seed)
-                if t.get('probes'): r.update(_probe(learn, t['probes']))
-                print(f"{run_key(row, e, settings)} seed {seed}: accuracy {r['accuracy']:.4f} ({r['train_time_s']:.0f} "
-                      f"s)", flush=True)
-                write_json(path, res)
+                key = run_key(row, e, settings)
+                missing = [] if row != ref else [x for x in t['ttas'] if str(seed) not in runs.get(run_key(f'{ref} + TTA {x}', e, settings), {})]
+                if str(seed) in runs.get(key, {}) and not missing: continue
+                jobs.append(dict(key=key, row=row, epochs=e, seed=seed, fit=settings | dict(epochs=e) | change,  # a row may set its own epochs
+                                 reference=row == ref, ttas=missing, probes=t.get('probes'), settings=settings))
+    return jobs
+
+def _slug(key:str) -> str: return re.sub(r'[^A-Za-z0-9@+.=-]+', '_', key).strip('_')[:80]
+
+def _record_path(runs_dir:Path, job:dict) -> Path: return runs_dir/f"{_slug(job['key'])}_seed{job['seed']}.json"
+
+def merge_records(runs_dir:Path, settings:dict, runs:dict) -> dict:
+    "`runs` with every run record in `runs_dir` written for `settings` (`{key: {seed: record}}`): runs that finished before an interruption."
+    for f in sorted(Path(runs_dir).glob('*.json')) if Path(runs_dir).is_dir() else []:
+        try: rec = json.loads(f.read_text())
+        except ValueError: continue  # never half a file (written atomically), but a foreign one is skipped
+        if rec.get('settings') != settings: continue
+        for key, r in rec['records'].items(): runs.setdefault(key, {})[str(rec['seed'])] = r
+    return runs
+
+
+# %% ../nbs/08a_bench.ipynb #j003
+ENGINES = ('local', 'ray')
+
+def _worker_init(threads:int):
+    torch.set_num_threads(threads)
+    quiet_if_command()
+
+def _local_runs(jobs, workers:int):
+    "`(job, records or None, error or None)` for each of `jobs`, trained in this process or in `workers` spawned processes."
+    if workers == 1:
+        for j in jobs:
+            try: yield j, run_job(j), None
+            except Exception as e: yield j, None, e
+        return
+    threads, gpus = max(1, torch.get_num_threads() // workers), torch.cuda.device_count()
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn'), initializer=_worker_init, initargs=(threads,)) as ex:
+        futs = {ex.submit(run_job, j, i % gpus if gpus else None): j for i, j in enumerate(jobs)}
+        for f in as_completed(futs):
+            try: yield futs[f], f.result(), None
+            except Exception as e: yield futs[f], None, e
+
+def _ray_job(job:dict, threads:int) -> dict:
+    torch.set_num_threads(threads)
+    return run_job(job, 0 if torch.cuda.is_available() else None)  # Ray shows each task only its own GPU
+
+def _ray_runs(jobs, workers:int, address:str=None):
+    "The same as `_local_runs`, on a Ray cluster (`address`), or on a local Ray instance of `workers` tasks at once."
+    import ray
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    if not ray.is_initialized():
+        ray.init(address=address, **({} if address else dict(num_cpus=threads * workers)), include_dashboard=False,
+                 log_to_driver=True, ignore_reinit_error=True)
+    gpus = 1 if ray.cluster_resources().get('GPU') else 0
+    task = ray.remote(num_cpus=threads, num_gpus=gpus)(_ray_job)
+    pending = {task.remote(j, threads): j for j in jobs}
+    while pending:
+        done, _ = ray.wait(list(pending), num_returns=1)
+        for r in done:
+            j = pending.pop(r)
+            try: yield j, ray.get(r), None
+            except Exception as e: yield j, None, e
+
+
+# %% ../nbs/08a_bench.ipynb #0008b
+def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:str=None, workers:int=1, engine:str='local',
+             address:str=None, data_summary:dict=None, **overrides) -> dict:
+    "Train the grid of `tier` for `seeds`; write each run's record as it ends and `out/bench_<tier>.json` after every run; the results (`failed`: the runs that failed)."
+    check_int('workers', workers, 1); check_choice('engine', engine, ENGINES)
+    t = TIERS[tier]
+    settings, ref = json.loads(json.dumps(t['settings'] | overrides)), t['reference']  # as the file holds them (lists, not tuples)
+    rows = grid_rows(tier, only, settings)
+    path, runs_dir = Path(out)/f'bench_{tier}.json', Path(out)/f'bench_{tier}.runs'
+    res = json.loads(path.read_text()) if path.exists() else {}
+    if res.get('settings', settings) != settings: res = {}  # other settings: start again
+    res.update(command=command or f'OMP_NUM_THREADS={torch.get_num_threads()} sota-bench --tier {tier} --seeds {len(seeds)}', settings=settings,
+               versions=versions(), reference=ref, **({} if data_summary is None else dict(data_summary=data_summary)))
+    runs = merge_records(runs_dir, settings, res.setdefault('runs', {}))
+    res['startup_s'] = process_seconds()  # the process's start-up before the first run (imports)
+    seeds, failed = tuple(seeds), []
+    jobs = grid_jobs(tier, seeds, rows, settings, runs)
+    done = (_local_runs(jobs, workers) if engine == 'local' else _ray_runs(jobs, workers, address))
+    for job, recs, err in done:
+        if err is not None:
+            failed.append(f"{job['key']} seed {job['seed']}: {type(err).__name__}: {err}")
+            print(f"{job['key']} seed {job['seed']}: failed: {type(err).__name__}: {' '.join(str(err).split())}", file=sys.stderr, flush=True)
+            continue
+        write_json(_record_path(runs_dir, job), dict(seed=job['seed'], settings=settings, records=recs))
+        for key, r in recs.items(): runs.setdefault(key, {})[str(job['seed'])] = r
+        r = recs[job['key']]
+        print(f"{job['key']} seed {job['seed']}: accuracy {r['accuracy']:.4f} ({r['train_time_s']:.0f} s)", flush=True)
+        write_json(path, res)
     res['summary'] = summarize_grid(runs, ref, len(budgets(settings)) > 1)
+    res['failed'] = failed  # `run_bench` writes the report of the others, then fails
     write_json(path, res)
     return res
 
+
 # %% ../nbs/08a_bench.ipynb #0011
 def sota_bench(
-    tier:str='cpu', # cpu (~1 hour on 2 cores), gpu (full data, 20 epochs), crossover (10-120 epochs), progressive, tta_choice, cpu10 (the recipe's ablation), smoke, crossover_smoke, cpu10_smoke
+    tier:str=None, # cpu (~1 hour on 2 cores), gpu (full data, 20 epochs), crossover (10-120 epochs), progressive, tta_choice, cpu10 (the recipe's ablation), smoke, crossover_smoke, cpu10_smoke; data with --data (default: cpu, or data)
     seeds:int=3, # Number of seeds (0, 1, ...)
     only:str=None, # Comma-separated rows to run (default: all); the reference always runs
-    out:str='results', # Folder for bench_<tier>.json, .md and .png
-    subset:int=None, # Override the tier's number of training images
+    out:str='results', # Folder for bench_<tier>.json, .md, .png and .html
+    subset:int=None, # Override the tier's number of training images (a representative subset)
     epochs:str=None, # Override the tier's budget: one number of epochs, or several separated by commas
+    data:str=None, # Your image folder (train/ and valid/, or one folder per class) or a dataset name: the chapter's techniques on it
+    baseline:str=None, # With --data: the baseline, as sota-train flags ('--arch resnet28 --ls 0.1') or a recipe name
+    valid_pct:float=None, # With --data as class folders: the fraction of each class validated on (default 0.2)
+    size:int=None, # Override the tier's image size in pixels
+    arch:str=None, # Override the tier's model: a name of ARCHS, fastai's xresnet family, timm:NAME or torchvision:NAME
+    workers:int=1, # Runs trained at once (the CPU threads divided between them; one GPU each where there are GPUs)
+    engine:str='local', # local (this machine) or ray (a Ray cluster; pip install "fastai_sota[ray]")
+    address:str=None, # With --engine ray: the cluster's address (default: a local Ray instance of this machine's cores)
 ) -> dict:
-    "Run the experiment grid and write its JSON, Markdown table and chart."
+    "Run the experiment grid and write its JSON, Markdown table, chart and HTML report."
     return run_bench(dict(locals()), prepare_bench(dict(locals())))
 
+_NOT_BASELINE = ('seed', 'runs', 'out', 'resume', 'data', 'tta')  # what the bench sets itself (`--seeds`, `--data`, every TTA)
+
+def parse_baseline(text:str) -> dict:
+    "The settings of a baseline: a name of `RECIPES`, or `sota-train` flags (`--recipe` among them: its settings, then the flags)."
+    from fastai_sota.train import sota_train
+    argv = ['--recipe', text] if text in RECIPES else shlex.split(text)
+    given = given_options(argv)
+    bad = sorted(given & set(_NOT_BASELINE))
+    if bad: raise ValueError(f"`--baseline` sets how a model is trained, not {['--' + b.replace('_', '-') for b in bad]}: "
+                             "give --data, --seeds and --out to sota-bench itself (every TTA is evaluated on the baseline)")
+    opts = parse_command(sota_train, 'sota-bench --baseline', argv, raises=True)
+    recipe = {k: v for k, v in RECIPES[opts['recipe']].items() if k not in _NOT_BASELINE} if opts.get('recipe') else {}
+    return recipe | {k: opts[k] for k in given if k != 'recipe'}
+
+def _budgets_arg(epochs) -> tuple:
+    if isinstance(epochs, (list, tuple)): epochs = ','.join(map(str, epochs))
+    try: e = tuple(int(x) for x in str(epochs).split(','))
+    except ValueError: raise ValueError(f"`epochs` must be whole numbers separated by commas, got {epochs!r}") from None
+    for x in e: check_int('epochs', x, 1)
+    return e
+
 def prepare_bench(args:dict) -> dict:
-    "Check the options of `sota_bench` before any training: the keyword arguments of `run_grid`."
-    check_int('seeds', args['seeds'], 1)
-    only = args['only'].split(',') if args['only'] else None
-    grid_rows(args['tier'], only)
-    overrides = {} if args['subset'] is None else dict(subset=check_int('subset', args['subset'], 1))
-    if args['epochs'] is not None:
-        try: e = tuple(int(x) for x in str(args['epochs']).split(','))
-        except ValueError:
-            raise ValueError(f"`epochs` must be whole numbers separated by commas, got {args['epochs']!r}") from None
-        for x in e: check_int('epochs', x, 1)
+    "Check the options of `sota_bench` before any training (the data too, with `--data`): the keyword arguments of `run_grid`."
+    a = dict(args)
+    tier = a['tier'] or ('data' if a.get('data') is not None else 'cpu')
+    check_choice('tier', tier, TIERS)
+    if a.get('data') is not None and tier != 'data': raise ValueError(f"`--data` runs the data tier: drop `--tier {tier}`")
+    if tier == 'data' and a.get('data') is None: raise ValueError("the data tier needs `--data PATH` (an image folder or a dataset name)")
+    if a.get('baseline') is not None and tier != 'data': raise ValueError("`--baseline` is the data tier's: give `--data PATH` too")
+    check_int('seeds', a['seeds'], 1); check_int('workers', a.get('workers', 1), 1); check_choice('engine', a.get('engine', 'local'), ENGINES)
+    if a.get('engine') == 'ray':
+        try: import ray
+        except ImportError: raise ValueError('`--engine ray` needs Ray: pip install "fastai_sota[ray]"') from None
+    overrides = parse_baseline(a['baseline']) if a.get('baseline') else {}
+    overrides.update({k: a[k] for k in ('data', 'subset', 'size', 'arch', 'valid_pct') if a.get(k) is not None})
+    if a['epochs'] is not None or 'epochs' in overrides:
+        e = _budgets_arg(a['epochs'] if a['epochs'] is not None else overrides['epochs'])
         overrides['epochs'] = e[0] if len(e) == 1 else e
-    command = ' '.join([f'OMP_NUM_THREADS={torch.get_num_threads()}', 'sota-bench', '--tier', args['tier'], '--seeds', str(args['seeds'])] +
-                       [f'--{k} {args[k]}' for k in ('subset', 'epochs') if args[k] is not None])
-    return dict(tier=args['tier'], seeds=tuple(range(args['seeds'])), only=only, out=args['out'], command=command, **overrides)
+    settings = TIERS[tier]['settings'] | overrides
+    only = a['only'].split(',') if a['only'] else None
+    rows, summary = grid_rows(tier, only, settings), None
+    for change in rows.values():  # every run's settings, before any data is read
+        check_settings(**{k: v for k, v in (settings | change).items() if k != 'n_seeds'} | dict(epochs=budgets(settings)[0]))
+    if tier == 'data':
+        resolve_data(settings['data'], settings.get('size'))
+        vp = settings.get('valid_pct') or 0.2
+        n_val = check_split(settings['data'], settings.get('subset'), settings.get('holdout'), None, vp)[1]
+        if settings.get('valid_subset') and settings['valid_subset'] > n_val: overrides['valid_subset'] = None  # a recipe's, for a larger set
+        check_split(settings['data'], settings.get('subset'), settings.get('holdout'), overrides.get('valid_subset', settings.get('valid_subset')), vp)
+        summary = folder_summary(resolve_data(settings['data'], settings.get('size')), vp)
+    flags = [(k, a[k]) for k in ('data', 'baseline', 'valid_pct', 'size', 'arch', 'subset', 'epochs', 'only') if a.get(k) is not None]
+    flags += [(k, a[k]) for k in ('workers', 'engine', 'address') if a.get(k) not in (None, 1, 'local')]
+    command = ' '.join([f'OMP_NUM_THREADS={torch.get_num_threads()}', 'sota-bench', '--tier', tier, '--seeds', str(a['seeds'])] +
+                       [f"--{k.replace('_', '-')} {shlex.quote(str(v))}" for k, v in flags if k != 'only'])
+    return dict(tier=tier, seeds=tuple(range(a['seeds'])), only=only, out=a['out'], command=command, workers=a.get('workers', 1),
+                engine=a.get('engine', 'local'), address=a.get('address'), data_summary=summary, **overrides)
 
 def run_bench(args:dict, grid:dict) -> dict:
-    "Run the grid, write its table and chart next to the JSON, and print the table."
+    "Run the grid; write its table, chart and HTML report next to the JSON, print the table; fail after that if a run failed."
     res = run_grid(**grid)
-    abl = TIERS[args['tier']].get('ablation', False)
+    tier, out = grid['tier'], Path(grid['out'])
+    abl = TIERS[tier].get('ablation', False)
     table = (ablation_table if abl else grid_table)(res)
-    (Path(args['out'])/f"bench_{args['tier']}.md").write_text(table)
-    (ablation_chart if abl else grid_chart)(res, Path(args['out'])/f"bench_{args['tier']}.png")
+    (out/f"bench_{tier}.md").write_text(table)
+    chart = ablation_chart if abl else grid_chart if tier != 'data' else verdict_chart
+    chart(res, out/f"bench_{tier}.png")
+    if not abl: html_report(res, out/f"bench_{tier}.html")
     print(table)
+    if not abl and any('verdict' in v for v in res['summary'].values()):
+        print('\n'.join(Verdicts(res).sentences()))
+    if res.get('failed'):
+        raise RuntimeError(f"{len(res['failed'])} runs failed ({'; '.join(res['failed'][:3])}); the others are in "
+                           f"{out/f'bench_{tier}.json'}: the same command again trains only the missing ones")
     return res
 
 def main(argv=None) -> int:
     "The `sota-bench` command: its exit status (0 done, 2 bad input in one line, 1 failed)."
     return run_command('sota-bench', sota_bench, prepare_bench, run_bench, argv)
 
+
+# %% ../nbs/08a_bench.ipynb #h101
+@delegates(sota_bench, but=['tier', 'data', 'out'])
+def did_it_help(data='sample', out='did_it_help', **kwargs) -> Verdicts:
+    "Did each technique of chapter 7 help on `data` (an image folder or a dataset name)? The data tier of `sota_bench`, as a `Verdicts` table."
+    args = {k: p.default for k, p in inspect.signature(sota_bench).parameters.items()} | kwargs | dict(tier='data', data=str(data), out=str(out))
+    if args['epochs'] is not None: args['epochs'] = ','.join(map(str, _budgets_arg(args['epochs'])))
+    return Verdicts(run_bench(args, prepare_bench(args)))
+
 if run_as_script(globals()): sys.exit(main())
+

@@ -54,11 +54,14 @@ def run_command(name:str, func, prepare, run, argv=None, choices:dict=None) -> i
     return EXIT_OK
 
 # %% ../nbs/00a_cli.ipynb #c004
-def parse_command(func, name:str, argv=None, choices:dict=None) -> dict:
-    "The arguments of `func` from `argv` (errors in one line); `choices`: option, the names its help lists."
+def parse_command(func, name:str, argv=None, choices:dict=None, raises:bool=False) -> dict:
+    "The arguments of `func` from `argv` (errors in one line, or a `ValueError` if `raises`); `choices`: option, the names its help lists."
     from fastcore.script import anno_parser
     p = anno_parser(func, prog=name)
-    p.error = lambda msg: _exit_one_line(name, msg)
+    def error(msg):
+        if raises: raise ValueError(f"{name}: {msg}")
+        _exit_one_line(name, msg)
+    p.error = error
     for a in p._actions:  # a registry's names, read when the command runs: a technique defined since is listed too
         if not choices or a.dest not in choices: continue
         h, names = a.help or a.dest, ': ' + ', '.join(map(str, choices[a.dest]))

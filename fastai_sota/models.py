@@ -33,11 +33,34 @@ def resnet28(n_out:int=10, c_in:int=1, widths=(16, 32, 96, 192), out_scale:float
 ARCHS = {'resnet28': resnet28}  # name: constructor `(n_out, c_in)`, besides fastai's xresnet family
 
 def arch_names() -> list:
-    "The names `get_arch` takes: those of `ARCHS` and fastai's xresnet family."
+    "The names `get_arch` takes: those of `ARCHS` and fastai's xresnet family (and any `timm:NAME` or `torchvision:NAME`)."
     return list(ARCHS) + [n for n in xresnet.__all__ if n.startswith(('xresnet', 'xse_', 'xresnext', 'xsenet'))]
 
+class _ToRGB(nn.Module):
+    "Repeat a one-channel image to three, for a model built for colour images."
+    def forward(self, x): return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+def _zoo(arch:str):
+    "The constructor of `timm:NAME` (any `c_in`) or `torchvision:NAME` (grayscale repeated to RGB), untrained; checked now."
+    lib, name = arch.split(':', 1)
+    if lib == 'timm':
+        try: import timm
+        except ImportError: raise ValueError(f"`arch={arch!r}` needs timm: pip install timm") from None
+        if name not in timm.list_models(): raise ValueError(f"`arch={arch!r}`: {name!r} is not a timm model (see `timm.list_models()`)")
+        return lambda n_out=10, c_in=3: timm.create_model(name, pretrained=False, num_classes=n_out, in_chans=c_in)
+    from torchvision import models as tvm
+    if name not in tvm.list_models(module=tvm):
+        raise ValueError(f"`arch={arch!r}`: {name!r} is not a torchvision classification model (see `torchvision.models.list_models()`)")
+    def make(n_out=10, c_in=3):
+        m = tvm.get_model(name, weights=None, num_classes=n_out)
+        return m if c_in == 3 else nn.Sequential(_ToRGB(), m)
+    return make
+
 def get_arch(arch):
-    "A model constructor `(n_out, c_in)` from its name (one of `arch_names()`), or `arch` itself if callable."
+    "A model constructor `(n_out, c_in)` from its name (one of `arch_names()`, `timm:NAME`, `torchvision:NAME`), or `arch` itself if callable."
     if callable(arch): return arch
-    if arch not in arch_names(): raise ValueError(f"`arch` must be one of {arch_names()} or a callable, got {arch!r}")
+    if isinstance(arch, str) and arch.startswith(('timm:', 'torchvision:')): return _zoo(arch)
+    if arch not in arch_names():
+        raise ValueError(f"`arch` must be one of {arch_names()}, timm:NAME, torchvision:NAME or a callable, got {arch!r}")
     return ARCHS.get(arch) or getattr(xresnet, arch)
+

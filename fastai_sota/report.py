@@ -12,7 +12,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['VERDICT_COLOURS', 'summarize', 'budgets', 't_interval', 'seeds_needed', 'paired_verdict', 'epochs_to_reach',
            'summarize_grid', 'verdict_sentence', 'with_verdicts', 'measured', 'helps_from', 'grid_table', 'grid_chart',
-           'verdict_chart', 'curves_chart', 'data_html', 'html_report', 'ablation_rows', 'ablation_table',
+           'verdict_chart', 'curves_chart', 'data_html', 'html_report', 'Verdicts', 'ablation_rows', 'ablation_table',
            'ablation_chart']
 
 # %% ../nbs/08_report.ipynb #0022
@@ -39,7 +39,7 @@ def t_interval(diffs, conf:float=0.95) -> tuple:
     n, m = len(diffs), statistics.fmean(diffs)
     if n < 2: return m, None, None
     half = stats.t.ppf((1 + conf) / 2, n - 1) * statistics.stdev(diffs) / math.sqrt(n)
-    return m, m - half, m + half
+    return m, float(m - half), float(m + half)
 
 def seeds_needed(mean:float, sd:float, conf:float=0.95, most:int=1000):
     "The fewest seeds at which an effect `mean` with seed spread `sd` has a t interval excluding zero (`None`: none up to `most`)."
@@ -99,7 +99,7 @@ def summarize_grid(runs:dict, reference:str, by_budget:bool=False, conf:float=0.
 def verdict_sentence(row:str, v:dict, reference:str='the baseline') -> str:
     "`row`'s verdict (a `summarize_grid` entry `v`) as a sentence: what it did, by how much, over how many seeds, at what cost."
     p, e = v['verdict'], v.get('epochs')
-    at = f" at {e} epochs" if e else ''
+    at = f" at {e} epoch{'s' if e != 1 else ''}" if e else ''
     if p['verdict'] == 'one seed':
         s = f"{row}: {p['mean']:+.2f} points over one seed{at} (no interval: run more seeds)"
     else:
@@ -109,11 +109,12 @@ def verdict_sentence(row:str, v:dict, reference:str='the baseline') -> str:
                     else '; no effect at all' if p['mean'] == 0 else '')
             s = f"{row} was not distinguishable from {reference}: {ci}{need}"
         else: s = f"{row} {p['verdict']}: {ci}"
-    if p.get('time_ratio'): s += f", for {abs(p['time_ratio'] - 1) * 100:.0f} % {'more' if p['time_ratio'] >= 1 else 'less'} time"
+    r = p.get('time_ratio')
+    if r: s += f", for {r:.1f}× the time" if r >= 2 else f", for {abs(r - 1) * 100:.0f} % {'more' if r >= 1 else 'less'} time"
     if p.get('of'):
-        s += (f"; it reached {reference}'s final validation accuracy at epoch {p['epochs_to_ref']:.1f} of {p['ref_epochs']}"
+        s += (f"; it reached the final validation accuracy of {reference} at epoch {p['epochs_to_ref']:.1f} of {p['ref_epochs']}"
               + (f" ({p['reached']} of {p['of']} seeds)" if p['reached'] < p['of'] else '')) if p['reached'] else (
-              f"; it never reached {reference}'s final validation accuracy")
+              f"; it never reached the final validation accuracy of {reference}")
     return s + '.'
 
 
@@ -144,7 +145,7 @@ def helps_from(res:dict, row:str):
 def _describe(res) -> str:
     s = res['settings']
     seeds = sorted({k for r in res['runs'].values() for k in r}, key=int)
-    data = s.get('data_summary', {}).get('path') or s['data']
+    data = (res.get('data_summary') or {}).get('path') or s['data']
     return (f"{s['arch']} from scratch on {data} ({s.get('subset') or 'all'} training images), one-cycle lr {s['lr']}, "
             f"batch {s['bs']}, augmentation {s.get('aug', 'none')}; {'holdout of the training images' if s.get('holdout') else 'validation set'}; "
             f"seeds {', '.join(seeds)}; `{res.get('command', 'sota-bench')}`.\n")
@@ -168,7 +169,7 @@ def grid_table(res:dict) -> str:
     lines = [_describe(res)]
     eps = budgets(res['settings'])
     if len(eps) == 1:
-        lines += [f"{eps[0]} epochs unless the row says. Δ: paired difference from the reference over the seeds, points, "
+        lines += [f"{eps[0]} epoch{'s' if eps[0] != 1 else ''} unless the row says. Δ: paired difference from the reference over the seeds, points, "
                   "with its 95 % t interval.\n", "| recipe | accuracy (mean ± std) | Δ (pt) [95 % CI] | verdict | time (s) |",
                   "|---|---|---|---|---|"]
         for row, v in res['summary'].items():
@@ -314,17 +315,17 @@ def html_report(res:dict, dest=None, title:str=None) -> str:
     res = with_verdicts(res)
     ref, s = res['reference'], res['settings']
     rows = [(k, v) for k, v in res['summary'].items() if 'verdict' in v]
-    sentences = ''.join(f"<li class=\"{v['verdict']['verdict'].replace(' ', '-')}\">{_inline(verdict_sentence(v['row'], v, repr(ref)))}</li>"
+    sentences = ''.join(f"<li class=\"{v['verdict']['verdict'].replace(' ', '-')}\">{_inline(verdict_sentence(v['row'], v, ref))}</li>"
                         for _, v in rows)
     charts = [('Differences from the reference, with their 95 % intervals', lambda: verdict_chart(res))]
     charts += [(f'Validation accuracy per epoch, {e} epochs', lambda e=e: curves_chart(res, epochs=e)) for e in budgets(s)
                if any(r.get('valid_curve') for v in res['runs'].values() for r in v.values())]
     charts.append(('Accuracy of each row (mean ± std over seeds)', lambda: grid_chart(res)))
     imgs = ''.join(f'<h3>{html.escape(t)}</h3><img alt="{html.escape(t)}" src="{_png(f)}">' for t, f in charts)
-    settings = ', '.join(f'{k}={v}' for k, v in s.items() if k != 'data_summary')
-    data = data_html(s['data_summary']) if s.get('data_summary') else f"<p><code>{html.escape(str(s.get('data')))}</code></p>"
-    title = title or f"Did it help? {s.get('data_summary', {}).get('path') or s.get('data')}"
-    page = (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title><style>{_CSS}</style>"
+    settings = ', '.join(f'{k}={v}' for k, v in s.items())
+    data = data_html(res['data_summary']) if res.get('data_summary') else f"<p><code>{html.escape(str(s.get('data')))}</code></p>"
+    title = title or f"Did it help? {(res.get('data_summary') or {}).get('path') or s.get('data')}"
+    page = (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\"><title>{html.escape(title)}</title><style>{_CSS}</style>"
             f"</head><body><h1>{html.escape(title)}</h1><p class=\"muted\"><code>{html.escape(res.get('command', ''))}</code></p>"
             f"<h2>Verdicts</h2><p>Against <b>{html.escape(ref)}</b>, seed by seed (the same initial weights): a technique helped or "
             f"hurt only when the 95 % interval of the paired differences excludes zero.</p><ul>{sentences}</ul>"
@@ -333,6 +334,34 @@ def html_report(res:dict, dest=None, title:str=None) -> str:
             f"<p class=\"muted\">versions: {html.escape(json.dumps(res.get('versions', {})))}</p></body></html>")
     if dest is not None: Path(dest).write_text(page)
     return page
+
+
+# %% ../nbs/08_report.ipynb #r004
+class Verdicts:
+    "A grid's results as a table object: `.show()` the verdicts and the table, `.plot()` the differences, `.curves()`, `.html()`."
+    def __init__(self, res:dict): self.res = with_verdicts(res)
+    @property
+    def reference(self) -> str: return self.res['reference']
+    @property
+    def table(self) -> str: return grid_table(self.res)
+    def rows(self) -> list:
+        "One flat dict per row and budget compared with the reference: the verdict, its interval and the costs."
+        return [dict(row=v['row'], epochs=v['epochs'], accuracy=v['accuracy'], **{k: w for k, w in v['verdict'].items() if k != 'seeds'})
+                for v in self.res['summary'].values() if 'verdict' in v]
+    def __getitem__(self, row:str) -> dict: return next(r for r in self.rows() if r['row'] == row or f"{r['row']} @ {r['epochs']} ep" == row)
+    def sentences(self) -> list:
+        return [verdict_sentence(v['row'], v, self.reference) for v in self.res['summary'].values() if 'verdict' in v]
+    def _repr_markdown_(self): return '\n'.join(f'- {s}' for s in self.sentences()) + '\n\n' + self.table
+    def show(self):
+        "Display the verdicts as sentences and the table (in a notebook; printed elsewhere)."
+        try:
+            from IPython.display import display, Markdown
+            display(Markdown(self._repr_markdown_()))
+        except ImportError: print(self._repr_markdown_())
+    def plot(self, **kwargs): return verdict_chart(self.res, **kwargs)
+    def curves(self, **kwargs): return curves_chart(self.res, **kwargs)
+    def html(self, dest=None) -> str: return html_report(self.res, dest)
+    def __repr__(self): return f"Verdicts({len(self.rows())} rows against {self.reference!r})"
 
 
 # %% ../nbs/08_report.ipynb #a001

@@ -17,7 +17,6 @@ from pathlib import Path
 from fastcore.meta import delegates
 from fastai.learner import Learner
 from fastai.torch_core import rank_distrib, num_distrib
-from .checks import check_int
 from .data import resolve_data
 from .loaders import check_split
 from .augment import AUGS
@@ -59,7 +58,7 @@ def train_settings(**given) -> dict:
 
 def option_choices() -> dict:
     "The names each option of the commands takes, read from the registries when the command runs."
-    return dict(arch=[*ARCHS, "fastai's xresnet family (xresnet18, xresnet50, xse_resnext50, ...)"], aug=list(AUGS),
+    return dict(arch=[*ARCHS, "fastai's xresnet family (xresnet18, xresnet50, xse_resnext50, ...)", 'timm:NAME', 'torchvision:NAME'], aug=list(AUGS),
                 mix=['none', *MIXES], tta=['none', *TTAS], opt=list(OPTS), sched=SCHEDS, recipe=list(RECIPES))
 
 # %% ../nbs/06_train.ipynb #0024a
