@@ -356,7 +356,7 @@ def prepare_bench(args:dict) -> dict:
     flags = [(k, a[k]) for k in ('data', 'baseline', 'valid_pct', 'size', 'arch', 'subset', 'epochs', 'only') if a.get(k) is not None]
     flags += [(k, a[k]) for k in ('workers', 'engine', 'address') if a.get(k) not in (None, 1, 'local')]
     command = ' '.join([f'OMP_NUM_THREADS={torch.get_num_threads()}', 'sota-bench', '--tier', tier, '--seeds', str(a['seeds'])] +
-                       [f"--{k.replace('_', '-')} {shlex.quote(str(v))}" for k, v in flags if k != 'only'])
+                       [f"--{k.replace('_', '-')} {shlex.quote(str(v))}" for k, v in flags])
     return dict(tier=tier, seeds=tuple(range(a['seeds'])), only=only, out=a['out'], command=command, workers=a.get('workers', 1),
                 engine=a.get('engine', 'local'), address=a.get('address'), data_summary=summary, **overrides)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['VERDICT_COLOURS', 'summarize', 'budgets', 't_interval', 'seeds_needed', 'paired_verdict', 'epochs_to_reach',
            'summarize_grid', 'verdict_sentence', 'with_verdicts', 'measured', 'helps_from', 'grid_table', 'grid_chart',
-           'verdict_chart', 'curves_chart', 'data_html', 'html_report', 'Verdicts', 'ablation_rows', 'ablation_table',
-           'ablation_chart']
+           'verdict_table', 'load_results', 'verdict_chart', 'curves_chart', 'data_html', 'html_report', 'Verdicts',
+           'ablation_rows', 'ablation_table', 'ablation_chart']
 
 # %% ../nbs/08_report.ipynb #0022
 def summarize(records:list) -> dict:
@@ -216,6 +216,28 @@ def grid_chart(res:dict, dest=None, ax=None):
         ax.set_xlabel('test accuracy (mean ± std over seeds)'); ax.tick_params(labelsize=8)
     if dest is not None: ax.figure.savefig(dest, bbox_inches='tight')
     return ax
+
+# %% ../nbs/08_report.ipynb #t004
+def verdict_table(res:dict, epochs:int=None) -> str:
+    "A short Markdown table of the verdicts of a grid at budget `epochs` (default: the longest): the answers, before the details."
+    res = with_verdicts(res)
+    e = epochs or max(budgets(res['settings']))
+    rows = [v for v in res['summary'].values() if 'verdict' in v and (len(budgets(res['settings'])) == 1 or v['epochs'] == e)]
+    lines = [f"| against {res['reference']} ({e} epochs) | Δ (pt) [95 % CI] | verdict | time |", "|---|---|---|---|"]
+    for v in sorted(rows, key=lambda v: -v['verdict']['mean']):
+        r = v['verdict'].get('time_ratio')
+        lines.append(f"| {v['row'].removeprefix(res['reference'] + ' + ')} | {_delta(v)} | {_word(v)} | {'' if r is None else f'{r:.2f}×'} |")
+    return '\n'.join(lines) + '\n'
+
+
+# %% ../nbs/08_report.ipynb #t007
+def load_results(name:str, root=None) -> dict:
+    "The results file `name` (`bench_cpu`, `did_it_help_sample/bench_data`, ...) of `root`, or of the repository's `results/` seen from here or from `nbs/`."
+    roots = [Path(root)] if root is not None else [Path('results'), Path('..')/'results']
+    f = next((r/f'{name}.json' for r in roots if (r/f'{name}.json').is_file()), None)
+    if f is None: raise FileNotFoundError(f"no results file {name}.json in {[str(r) for r in roots]}")
+    return with_verdicts(json.loads(f.read_text()))
+
 
 # %% ../nbs/08_report.ipynb #c001
 VERDICT_COLOURS = {'helped': 'tab:green', 'hurt': 'tab:red', 'not distinguishable': 'tab:gray', 'one seed': 'tab:olive'}

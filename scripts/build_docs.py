@@ -16,16 +16,19 @@ entries, admonitions or attribute lists for the API blocks) and inlines figures 
 source and are not changed for this, so `nbdev-docs` still works wherever Quarto exists. (Material for MkDocs is
 maintained until May 2027; its successor Zensical reads the same `mkdocs.yml`, so moving is a change of command.)
 """
-import os, re, shutil, subprocess, sys
+import os, re, shutil, subprocess, sys, textwrap
 from pathlib import Path
 import yaml, nbformat
 from nbconvert import MarkdownExporter
+from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD, SITE = ROOT/'_docs_build', ROOT/'_site'
 CSS = """.api { border-left: 3px solid var(--md-primary-fg-color); padding: 0 0 0 .8rem; margin: 1rem 0; }
 .api hr { display: none; }
 .md-typeset img { max-width: 100%; }
+.md-grid { max-width: 80rem; }  /* the page's contents in the left sidebar (toc.integrate): the column holds the code lines (check_site.py measures them) */
+.md-typeset pre > code { font-size: .78em; }
 """
 
 def frontmatter(nb) -> dict:
@@ -45,6 +48,18 @@ def split_directives(src:str):
 def _markdown_out(cell) -> str:
     return '\n'.join(''.join(o['data']['text/markdown']) for o in cell.outputs if 'text/markdown' in o.get('data', {}))
 
+CODE_WIDTH = 100  # characters a code line of the column holds at a 1280-pixel window (`check_site.py` measures it)
+
+def wrap_signature(md:str, width:int=CODE_WIDTH) -> str:
+    "`show_doc`'s signature blocks with each long docment comment wrapped under itself: no line wider than `width`."
+    out = []
+    for line in md.split('\n'):
+        i = line.find(' # ')
+        if len(line) <= width or i < 0 or i > width - 20: out.append(line); continue
+        pad = ' ' * (i + 1)
+        out += textwrap.wrap(line[i + 3:], width, initial_indent=line[:i + 1] + '# ', subsequent_indent=pad + '# ')
+    return '\n'.join(out)
+
 def page_nb(nb):
     "Apply the cell options Quarto would, and turn the frontmatter into a title: the notebook nbconvert will export."
     fm, cells, seen = frontmatter(nb), [], set()
@@ -55,12 +70,14 @@ def page_nb(nb):
         if c.cell_type == 'raw' or (c.cell_type == 'markdown' and c.source.startswith('<!-- WARNING')): continue
         if c.cell_type == 'markdown': cells.append(c); continue
         dirs, c.source = split_directives(c.source)
-        if dirs.get('echo') == 'false':
+        if dirs.get('echo') == 'false' and 'show_doc(' not in c.source:  # outputs only: the code is not shown
+            c.metadata = {'tags': ['remove_input']}
+        elif dirs.get('echo') == 'false':
             md = _markdown_out(c).strip()
             name = re.search(r'^#+\s+(.+)$', md, re.M)
             if not md or (name and name[1] in seen): continue
             if name: seen.add(name[1])
-            cells.append(nbformat.v4.new_markdown_cell(f'<div class="api" markdown>\n\n{md}\n\n</div>'))
+            cells.append(nbformat.v4.new_markdown_cell(f'<div class="api" markdown>\n\n{wrap_signature(md)}\n\n</div>'))
             continue
         if dirs.get('output') == 'false': c.outputs = []
         c.outputs = [o for o in c.outputs if not (o.get('output_type') == 'stream' and o.get('name') == 'stderr')]
@@ -68,7 +85,7 @@ def page_nb(nb):
         if dirs.get('output') == 'asis':  # printed Markdown (a table) is shown as Markdown, not as text
             asis = ''.join(o.get('text', '') for o in c.outputs if o.get('output_type') == 'stream') + _markdown_out(c)
             c.outputs = []
-        if c.source or c.outputs: cells.append(c)
+        if c.outputs or (c.source and 'remove_input' not in c.metadata.get('tags', [])): cells.append(c)
         if asis.strip(): cells.append(nbformat.v4.new_markdown_cell(asis))
     nb.cells = cells
     nb.metadata['language_info'] = {'name': 'python'}  # fenced code blocks get Python highlighting
@@ -78,7 +95,8 @@ def write_page(src:Path, dest_dir:Path):
     "Export one processed notebook to Markdown (and its figures); its page name and title for the navigation."
     fm, nb = page_nb(nbformat.read(src, as_version=4))
     name = Path(fm.get('output-file', src.stem)).stem
-    md, res = MarkdownExporter().from_notebook_node(nb, resources={'output_files_dir': f'{name}_files'})
+    cfg = Config(); cfg.TagRemovePreprocessor.enabled = True; cfg.TagRemovePreprocessor.remove_input_tags = {'remove_input'}
+    md, res = MarkdownExporter(config=cfg).from_notebook_node(nb, resources={'output_files_dir': f'{name}_files'})
     (dest_dir/f'{name}.md').write_text(md)
     for f, data in res.get('outputs', {}).items():
         (dest_dir/f).parent.mkdir(parents=True, exist_ok=True)
@@ -89,7 +107,7 @@ def config(pages) -> dict:
     return dict(
         site_name='fastai_sota', docs_dir='md', site_dir=str(SITE), use_directory_urls=False,
         site_description='Chapter 7 of the fastai book as a fastai extension, each technique with a measured answer.',
-        theme=dict(name='material', font=False, features=['navigation.top', 'toc.follow', 'search.highlight', 'content.code.copy']),
+        theme=dict(name='material', font=False, features=['navigation.top', 'toc.follow', 'toc.integrate', 'search.highlight', 'content.code.copy']),
         plugins=['search'], extra_css=['sota.css'],
         markdown_extensions=['tables', 'attr_list', 'md_in_html', 'admonition', {'toc': {'permalink': True}},
                              'pymdownx.highlight', 'pymdownx.superfences'],
