@@ -347,12 +347,14 @@ def prepare_bench(args:dict) -> dict:
     for change in rows.values():  # every run's settings, before any data is read
         check_settings(**{k: v for k, v in (settings | change).items() if k != 'n_seeds'} | dict(epochs=budgets(settings)[0]))
     if tier == 'data':
-        resolve_data(settings['data'], settings.get('size'))
+        root = resolve_data(settings['data'], settings.get('size'))
+        if a.get('valid_pct') is not None and (root/'train').is_dir():
+            raise ValueError(f"`--valid-pct` splits a folder of class folders; {root} has train/ and a validation folder")
         vp = settings.get('valid_pct') or 0.2
         n_val = check_split(settings['data'], settings.get('subset'), settings.get('holdout'), None, vp)[1]
         if settings.get('valid_subset') and settings['valid_subset'] > n_val: overrides['valid_subset'] = None  # a recipe's, for a larger set
         check_split(settings['data'], settings.get('subset'), settings.get('holdout'), overrides.get('valid_subset', settings.get('valid_subset')), vp)
-        summary = folder_summary(resolve_data(settings['data'], settings.get('size')), vp)
+        summary = folder_summary(root, vp)
     flags = [(k, a[k]) for k in ('data', 'baseline', 'valid_pct', 'size', 'arch', 'subset', 'epochs', 'only') if a.get(k) is not None]
     flags += [(k, a[k]) for k in ('workers', 'engine', 'address') if a.get(k) not in (None, 1, 'local')]
     command = ' '.join([f'OMP_NUM_THREADS={torch.get_num_threads()}', 'sota-bench', '--tier', tier, '--seeds', str(a['seeds'])] +

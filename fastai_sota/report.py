@@ -142,12 +142,16 @@ def helps_from(res:dict, row:str):
     wins = [e for e in shared if mine[e].get('verdict', {}).get('verdict') == 'helped']
     return next((e for e in shared if all(x in wins for x in shared if x >= e)), None)
 
+def _evaluated_on(s:dict) -> str:
+    if s.get('holdout'): return 'validated on a holdout of the training images'
+    return 'official test set' if s.get('data') == 'fashion_mnist' else 'validation set'
+
 def _describe(res) -> str:
     s = res['settings']
     seeds = sorted({k for r in res['runs'].values() for k in r}, key=int)
     data = (res.get('data_summary') or {}).get('path') or s['data']
     return (f"{s['arch']} from scratch on {data} ({s.get('subset') or 'all'} training images), one-cycle lr {s['lr']}, "
-            f"batch {s['bs']}, augmentation {s.get('aug', 'none')}; {'holdout of the training images' if s.get('holdout') else 'validation set'}; "
+            f"batch {s['bs']}, augmentation {s.get('aug', 'none')}; {_evaluated_on(s)}; "
             f"seeds {', '.join(seeds)}; `{res.get('command', 'sota-bench')}`.\n")
 
 def _delta(v) -> str:

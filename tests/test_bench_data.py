@@ -62,6 +62,7 @@ BAD = [  # what the command says, in one line with status 2, before any training
     (lambda t: ['--data', 'sample', '--arch', 'torchvision:resnet19'], 'not a torchvision classification model'),
     (lambda t: ['--data', 'sample', '--workers', '0'], '`workers` must be a whole number'),
     (lambda t: ['--data', 'sample', '--valid-pct', '1'], '`valid_pct` must be a number in (0, 1)'),
+    (lambda t: ['--data', 'sample', '--valid-pct', '0.3'], '`--valid-pct` splits a folder of class folders'),
 ]
 
 @pytest.mark.parametrize('i', range(len(BAD)))
