@@ -16,7 +16,7 @@ import torch
 from fastcore.meta import delegates
 from fastai.metrics import accuracy
 from .checks import check_choice, check_int
-from .data import resolve_data
+from .data import resolve_data, parse_label_noise
 from .loaders import full_valid, check_split, folder_summary
 from .mix import MIXES
 from .tta import TTAS, tta_preds
@@ -25,12 +25,13 @@ from .recipes import RECIPES
 from .learner import check_settings
 from .fit import fit_run, versions, process_seconds
 from .report import (budgets, summarize_grid, grid_table, grid_chart, ablation_table, ablation_chart, verdict_chart,
-                                html_report, Verdicts)
+                                html_report, Verdicts, CONDITION_SEP, reference_of, split_condition)
 
 # %% auto #0
-__all__ = ['REFERENCE', 'PROGRESSIVE', 'TTA_CHOICES', 'CPU10', 'BASELINE', 'EMA_DECAY', 'TIERS', 'ENGINES', 'mix_rows', 'grid',
-           'crossover', 'data_rows', 'grid_rows', 'run_key', 'run_job', 'grid_jobs', 'merge_records', 'run_grid',
-           'sota_bench', 'parse_baseline', 'prepare_bench', 'run_bench', 'main', 'did_it_help']
+__all__ = ['REFERENCE', 'PROGRESSIVE', 'TTA_CHOICES', 'CPU10', 'BASELINE', 'EMA_DECAY', 'NOISE_LEVELS', 'NOISE_REFERENCE',
+           'NOISE_ROWS', 'TIERS', 'ENGINES', 'mix_rows', 'grid', 'crossover', 'data_rows', 'noise_condition',
+           'noise_rows', 'grid_rows', 'run_key', 'run_job', 'grid_jobs', 'merge_records', 'run_grid', 'sota_bench',
+           'parse_baseline', 'prepare_bench', 'run_bench', 'main', 'did_it_help']
 
 # %% ../nbs/08a_bench.ipynb #0005
 REFERENCE = 'exact normalization'
@@ -92,6 +93,23 @@ def data_rows(settings:dict=None) -> dict:
     return rows
 
 
+# %% ../nbs/08a_bench.ipynb #nz02
+NOISE_LEVELS = (None, '0.2', '0.4', '0.2:pairwise', '0.4:pairwise')  # `label_noise` settings: no noise first
+NOISE_REFERENCE = 'no regularization'
+NOISE_ROWS = {NOISE_REFERENCE: dict(), 'label smoothing 0.1': dict(ls=0.1), 'label smoothing 0.3': dict(ls=0.3),
+              'mixup': dict(mix='mixup'), 'cutmix': dict(mix='cutmix'), 'label smoothing 0.1 + cutmix': dict(ls=0.1, mix='cutmix'),
+              'generalized cross-entropy (q=0.7)': dict(loss='gce')}
+
+def noise_condition(level) -> str:
+    "The name of a noise level in a row: 'no noise', '20 % symmetric', '40 % pairwise'."
+    if level is None: return 'no noise'
+    rate, kind = parse_label_noise(level)
+    return f'{rate * 100:g} % {kind}'
+
+def noise_rows(settings:dict=None) -> dict:
+    "Each technique of `NOISE_ROWS` under each noise level of `NOISE_LEVELS`: rows `'<technique> | <noise>'`."
+    return {f'{t}{CONDITION_SEP}{noise_condition(l)}': dict(change, label_noise=l) for l in NOISE_LEVELS for t, change in NOISE_ROWS.items()}
+
 # %% ../nbs/08a_bench.ipynb #0005d
 def _tier(rows:dict, reference:str, ttas=(), **settings) -> dict: return dict(rows=rows, reference=reference, ttas=tuple(ttas), settings=settings)
 
@@ -110,6 +128,11 @@ TIERS = {
     'cpu10_smoke': _tier(CPU10, 'cpu10 recipe', (), **(RECIPES['cpu10'] | dict(data='sample', subset=256, valid_subset=100, epochs=1, bs=64))) | dict(ablation=True),
     # the user's own folder (`--data`): the chapter's techniques against the user's baseline, every TTA on its models
     'data': _tier(data_rows, BASELINE, tuple(TTAS), **_DATA),
+    # label noise: long enough for the plain model to memorize the flipped labels of a 500-image subset, no augmentation
+    'noise': _tier(noise_rows, NOISE_REFERENCE, (), data='fashion_mnist', arch='resnet28', bs=32, lr=3e-3, aug='none', loader='array',
+                   subset=500, epochs=20, valid_subset=300),
+    'noise_smoke': _tier(noise_rows, NOISE_REFERENCE, (), data='sample', arch='resnet28', bs=32, lr=3e-3, aug='none', loader='array',
+                         subset=200, epochs=2, valid_subset=100),
     'progressive': _tier(PROGRESSIVE, 'fixed 64 px', (), **_FMNIST, subset=2000, size=64, epochs=5, valid_subset=500) | dict(
         probes=dict(sizes=(32, 48, 64), bn_recal=64)),  # each model tested at other sizes, and with its BatchNorm statistics re-estimated at 64 px
 }
@@ -121,9 +144,10 @@ def grid_rows(tier:str, only=None, settings:dict=None) -> dict:
     rows, ref = TIERS[tier]['rows'], TIERS[tier]['reference']
     rows = rows(TIERS[tier]['settings'] | (settings or {})) if callable(rows) else dict(rows)
     if only is None: return rows
-    bad = [o for o in only if o not in rows]
-    if bad: raise ValueError(f"unknown rows {bad} for tier {tier!r}; its rows are {list(rows)}")
-    return {k: v for k, v in rows.items() if k in only or k == ref}
+    names = {*rows, *(split_condition(k)[0] for k in rows)}  # a row, or a technique under every condition
+    bad = [o for o in only if o not in names]
+    if bad: raise ValueError(f"unknown rows {bad} for tier {tier!r}; its rows are {sorted(names, key=list(names).index)}")
+    return {k: v for k, v in rows.items() if k in only or split_condition(k)[0] in only or k == reference_of(k, ref)}
 
 # %% ../nbs/08a_bench.ipynb #0008
 def run_key(row:str, epochs:int, settings:dict) -> str:
@@ -137,6 +161,8 @@ def _run_record(row, epochs, learn, rec) -> dict:
     r.update({k: final[k] for k in ('accuracy_tta', 'tta_time_s', 'accuracy_raw_weights', 'accuracy_tta_raw_weights') if k in final})
     r['valid_curve'] = [e['accuracy'] for e in rec['epochs']]
     r.update(epoch_log=rec['epochs'], peak_rss_mb=rec['peak_rss_mb'])  # every per-epoch metric, and the peak memory
+    r.update({k: final[k] for k in ('memorized', 'fits_true') if k in final})
+    if rec.get('label_noise'): r['label_noise'] = {k: v for k, v in rec['label_noise'].items() if k != 'flipped'}
     return r
 
 def _eval_ttas(learn, job) -> dict:
@@ -169,6 +195,8 @@ def run_job(job:dict, device:int=None) -> dict:
     learn, rec = fit_run(seed=job['seed'], **job['fit'])
     r = _run_record(job['row'], job['fit']['epochs'], learn, rec)
     out = {job['key']: r}
+    if rec.get('label_noise') and job['row'] == reference_of(job['row'], job['ref']):  # the same flips for every technique of a seed
+        r['label_noise']['flipped'] = rec['label_noise']['flipped']
     if job['reference']:
         tta = _eval_ttas(learn, job)
         r['predict_time_s'] = tta.pop('predict_time_s'); out.update(tta)
@@ -189,7 +217,7 @@ def grid_jobs(tier:str, seeds, rows:dict, settings:dict, runs:dict) -> list:
                 missing = [] if row != ref else [x for x in t['ttas'] if str(seed) not in runs.get(run_key(f'{ref} + TTA {x}', e, settings), {})]
                 if str(seed) in runs.get(key, {}) and not missing: continue
                 jobs.append(dict(key=key, row=row, epochs=e, seed=seed, fit=settings | dict(epochs=e) | change,  # a row may set its own epochs
-                                 reference=row == ref, ttas=missing, probes=t.get('probes'), settings=settings))
+                                 reference=row == ref and bool(t['ttas']), ref=ref, ttas=missing, probes=t.get('probes'), settings=settings))
     return jobs
 
 def _slug(key:str) -> str: return re.sub(r'[^A-Za-z0-9@+.=-]+', '_', key).strip('_')[:80]
@@ -285,7 +313,7 @@ def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:
 
 # %% ../nbs/08a_bench.ipynb #0011
 def sota_bench(
-    tier:str=None, # cpu (~1 hour on 2 cores), gpu (full data, 20 epochs), crossover (10-120 epochs), progressive, tta_choice, cpu10 (the recipe's ablation), smoke, crossover_smoke, cpu10_smoke; data with --data (default: cpu, or data)
+    tier:str=None, # cpu (~1 hour on 2 cores), gpu (full data, 20 epochs), crossover (10-120 epochs), progressive, tta_choice, cpu10 (the recipe's ablation), noise (label noise), smoke, crossover_smoke, cpu10_smoke, noise_smoke; data with --data (default: cpu, or data)
     seeds:int=3, # Number of seeds (0, 1, ...)
     only:str=None, # Comma-separated rows to run (default: all); the reference always runs
     out:str='results', # Folder for bench_<tier>.json, .md, .png and .html
@@ -296,6 +324,7 @@ def sota_bench(
     valid_pct:float=None, # With --data as class folders: the fraction of each class validated on (default 0.2)
     size:int=None, # Override the tier's image size in pixels
     arch:str=None, # Override the tier's model: a name of ARCHS, fastai's xresnet family, timm:NAME or torchvision:NAME
+    label_noise:str=None, # Corrupt this fraction of the training labels of every run: RATE or RATE:KIND (symmetric, pairwise); the noise tiers set their own
     workers:int=1, # Runs trained at once (the CPU threads divided between them; one GPU each where there are GPUs)
     engine:str='local', # local (this machine) or ray (a Ray cluster; pip install "fastai_sota[ray]")
     address:str=None, # With --engine ray: the cluster's address (default: a local Ray instance of this machine's cores)
@@ -332,12 +361,15 @@ def prepare_bench(args:dict) -> dict:
     if a.get('data') is not None and tier != 'data': raise ValueError(f"`--data` runs the data tier: drop `--tier {tier}`")
     if tier == 'data' and a.get('data') is None: raise ValueError("the data tier needs `--data PATH` (an image folder or a dataset name)")
     if a.get('baseline') is not None and tier != 'data': raise ValueError("`--baseline` is the data tier's: give `--data PATH` too")
+    if a.get('label_noise') is not None:
+        if tier.startswith('noise'): raise ValueError(f"the {tier} tier trains every row under each of its own noise levels: drop `--label-noise`")
+        parse_label_noise(a['label_noise'])
     check_int('seeds', a['seeds'], 1); check_int('workers', a.get('workers', 1), 1); check_choice('engine', a.get('engine', 'local'), ENGINES)
     if a.get('engine') == 'ray':
         try: import ray
         except ImportError: raise ValueError('`--engine ray` needs Ray: pip install "fastai_sota[ray]"') from None
     overrides = parse_baseline(a['baseline']) if a.get('baseline') else {}
-    overrides.update({k: a[k] for k in ('data', 'subset', 'size', 'arch', 'valid_pct') if a.get(k) is not None})
+    overrides.update({k: a[k] for k in ('data', 'subset', 'size', 'arch', 'valid_pct', 'label_noise') if a.get(k) is not None})
     if a['epochs'] is not None or 'epochs' in overrides:
         e = _budgets_arg(a['epochs'] if a['epochs'] is not None else overrides['epochs'])
         overrides['epochs'] = e[0] if len(e) == 1 else e
@@ -355,7 +387,7 @@ def prepare_bench(args:dict) -> dict:
         if settings.get('valid_subset') and settings['valid_subset'] > n_val: overrides['valid_subset'] = None  # a recipe's, for a larger set
         check_split(settings['data'], settings.get('subset'), settings.get('holdout'), overrides.get('valid_subset', settings.get('valid_subset')), vp)
         summary = folder_summary(root, vp)
-    flags = [(k, a[k]) for k in ('data', 'baseline', 'valid_pct', 'size', 'arch', 'subset', 'epochs', 'only') if a.get(k) is not None]
+    flags = [(k, a[k]) for k in ('data', 'baseline', 'valid_pct', 'size', 'arch', 'label_noise', 'subset', 'epochs', 'only') if a.get(k) is not None]
     flags += [(k, a[k]) for k in ('workers', 'engine', 'address') if a.get(k) not in (None, 1, 'local')]
     command = ' '.join([f'OMP_NUM_THREADS={torch.get_num_threads()}', 'sota-bench', '--tier', tier, '--seeds', str(a['seeds'])] +
                        [f"--{k.replace('_', '-')} {shlex.quote(str(v))}" for k, v in flags])

@@ -22,10 +22,11 @@ from fastprogress.fastprogress import progress_bar
 from fastdownload import download_url
 
 # %% auto #0
-__all__ = ['FMNIST_CLASSES', 'FMNIST_FILES', 'FMNIST_URL', 'FMNIST_ENV', 'DEBIAN_FMNIST_PKG', 'IMAGENETTE_SIZES', 'DATASETS',
-           'read_idx', 'write_idx', 'read_fashion_mnist', 'write_image_folder', 'fashion_mnist',
-           'representative_subset', 'sample_path', 'split_items', 'imagenette_url', 'imagenette', 'every_item_once',
-           'dataset_stats', 'stats_dl', 'exact_normalize', 'imagenette_archive_size', 'resolve_data']
+__all__ = ['FMNIST_CLASSES', 'FMNIST_FILES', 'FMNIST_URL', 'FMNIST_ENV', 'DEBIAN_FMNIST_PKG', 'NOISE_KINDS', 'FMNIST_PAIRS',
+           'IMAGENETTE_SIZES', 'DATASETS', 'read_idx', 'write_idx', 'read_fashion_mnist', 'write_image_folder',
+           'fashion_mnist', 'representative_subset', 'sample_path', 'split_items', 'noise_pairs', 'parse_label_noise',
+           'noisy_labels', 'imagenette_url', 'imagenette', 'every_item_once', 'dataset_stats', 'stats_dl',
+           'exact_normalize', 'imagenette_archive_size', 'resolve_data']
 
 # %% ../nbs/00_data.ipynb #0006
 FMNIST_CLASSES = ('tshirt_top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle_boot')
@@ -214,6 +215,49 @@ def split_items(path, valid:str='valid', subset:int=None, seed:int=None, holdout
         train, val = [o for o in train if o not in hs], sorted(held)
     return (train if subset is None else list(representative_subset(train, n=subset, seed=seed))), val
 
+
+# %% ../nbs/00_data.ipynb #noise02
+NOISE_KINDS = ('symmetric', 'pairwise')
+FMNIST_PAIRS = {'tshirt_top': 'shirt', 'pullover': 'coat', 'sneaker': 'ankle_boot', 'trouser': 'dress', 'sandal': 'bag'}
+
+def noise_pairs(classes) -> dict:
+    "The pairwise-noise partner of each class: Fashion-MNIST's confusable pairs, else the next class in sorted order."
+    classes = sorted(set(classes), key=str)
+    if set(classes) == set(FMNIST_CLASSES): return FMNIST_PAIRS | {v: k for k, v in FMNIST_PAIRS.items()}
+    return {c: classes[(i + 1) % len(classes)] for i, c in enumerate(classes)}
+
+def parse_label_noise(spec) -> tuple:
+    "`(rate, kind)` of a label-noise setting: a rate, or `'RATE:KIND'` with a kind of `NOISE_KINDS` ('0.2:pairwise')."
+    if isinstance(spec, (tuple, list)) and len(spec) == 2: rate, kind = spec
+    else:
+        rate, _, kind = str(spec).partition(':')
+        try: rate = float(rate)
+        except ValueError:
+            raise ValueError(f"`label_noise` must be a rate in [0, 1) or 'RATE:KIND' with a kind of {NOISE_KINDS}, "
+                             f"got {spec!r}") from None
+    return check_number('label_noise', rate, 0, 1, hi_open=True), check_choice('label_noise kind', kind or 'symmetric', NOISE_KINDS)
+
+# %% ../nbs/00_data.ipynb #noise03
+def noisy_labels(labels, rate:float, kind:str='symmetric', seed:int=0, classes=None, pairs:dict=None) -> tuple:
+    "`(noisy, flipped)`: `labels` with `round(rate·n)` of each class's `n` flipped (`kind` of `NOISE_KINDS`), and their indices."
+    rate, kind = parse_label_noise((rate, kind))
+    labels = list(labels)
+    classes = sorted(set(labels) | set(classes or ()), key=str)
+    if len(classes) < 2: raise ValueError(f"label noise needs two classes or more, got {classes}")
+    pairs = noise_pairs(classes) if pairs is None else dict(pairs)
+    if kind == 'pairwise':
+        bad = {c: pairs.get(c) for c in set(labels) if pairs.get(c) not in classes or pairs.get(c) == c}
+        if bad: raise ValueError(f"`pairs` must give every class another class as its partner; not so for {bad}")
+    rng, noisy, flipped = np.random.default_rng(seed), list(labels), []
+    for c in classes:
+        idx = [i for i, l in enumerate(labels) if l == c]
+        k = int(np.floor(rate * len(idx) + 0.5))  # round half up: within one item of the asked rate
+        if not k: continue
+        chosen = np.sort(rng.choice(idx, size=k, replace=False))
+        others = [o for o in classes if o != c]
+        for i in chosen: noisy[i] = pairs[c] if kind == 'pairwise' else others[rng.integers(len(others))]
+        flipped += chosen.tolist()
+    return noisy, sorted(flipped)
 
 # %% ../nbs/00_data.ipynb #0030
 IMAGENETTE_SIZES = (160, 320, None)

@@ -26,7 +26,7 @@ from .learner import sota_learner, check_settings
 from .recipes import takes_recipe
 
 # %% auto #0
-__all__ = ['EpochLog', 'versions', 'process_seconds', 'fit_run']
+__all__ = ['EpochLog', 'versions', 'process_seconds', 'noise_fit', 'fit_run']
 
 # %% ../nbs/06b_fit.ipynb #0018
 class EpochLog(Callback):
@@ -80,6 +80,16 @@ def _raw_weights_accuracy(learn, ema, dl, tta) -> dict:
         if tta != 'none': res['accuracy_tta_raw_weights'] = accuracy(*tta_preds(learn, tta, dl=dl)).item()
     return res
 
+# %% ../nbs/06b_fit.ipynb #noise02
+def noise_fit(learn:Learner, noise:dict) -> dict:
+    "How `learn` labels the training files whose labels `noise` flipped: shares predicted as the noisy label and as the true one."
+    if not noise or not noise['flipped']: return {}
+    files, true, noisy = zip(*noise['flipped'])
+    with learn.no_bar(): p, _ = learn.get_preds(dl=learn.dls.test_dl([Path(f) for f in files]))
+    pred = [learn.dls.vocab[i] for i in p.argmax(1).tolist()]
+    return dict(memorized=float(np.mean([a == b for a, b in zip(pred, noisy)])),
+                fits_true=float(np.mean([a == b for a, b in zip(pred, true)])))
+
 # %% ../nbs/06b_fit.ipynb #0019b
 @delegates(sota_learner)
 @takes_recipe
@@ -106,12 +116,14 @@ def fit_run(epochs:int=5, lr:float=3e-3, seed:int=0, tta:str='none', sched:str='
             with learn.no_bar(): p, y = tta_preds(learn, tta, dl=full)
             final.update(accuracy_tta=accuracy(p, y).item(), tta_time_s=time.perf_counter() - t)
     wall = time.perf_counter() - start
+    noise = getattr(learn.dls, 'label_noise', None)
+    final.update(noise_fit(learn, noise))  # a measurement of the run, not in its time
     ema = getattr(learn, 'weight_ema', None)
     # the ablation of the average, measured on the same run (not in its time)
     if ema is not None and ema.raw_state is not None:
         final.update(_raw_weights_accuracy(learn, ema, full, tta))
     rec = dict(seed=seed, epochs=log.epochs, final=final, wall_time_s=wall, resumed_from=start_epoch,
-               world_size=max(num_distrib(), 1), train_iters=iters, sizes=sizes,
+               world_size=max(num_distrib(), 1), train_iters=iters, sizes=sizes, label_noise=noise,
                **_peak_memory())
     if ckpt is not None and not rank_distrib():
         for f in (f'{ckpt}.pth', f'{ckpt}.json'): Path(f).unlink(missing_ok=True)

@@ -24,9 +24,9 @@ from fastai.losses import CrossEntropyLossFlat
 from fastai.metrics import accuracy
 import fastai.callback.fp16  # `Learner.to_fp16`, `Learner.to_bf16`
 from .checks import check_choice, check_int, check_number
-from .data import DATASETS, resolve_data
+from .data import DATASETS, resolve_data, parse_label_noise
 from .loaders import NORMS, image_folder_dls, array_dls
-from .losses import LabelSmoothingCrossEntropy
+from .losses import LabelSmoothingCrossEntropy, LOSSES
 from .augment import AUGS, aug_tfms
 from .models import get_arch
 from .tta import TTAS
@@ -60,6 +60,7 @@ _CHECKS = {  # setting: its check (each raises a ValueError or TypeError naming 
     'recipe': lambda v: v is None or check_choice('recipe', v, RECIPES),
     'progressive_finish': _opt_frac('progressive_finish', lo_open=True),
     'valid_pct': _opt_frac('valid_pct', lo_open=True, hi_open=True),
+    'label_noise': lambda v: v is None or parse_label_noise(v), 'loss': _one_of('loss', LOSSES),
 }
 
 # %% ../nbs/06a_learner.ipynb #s001
@@ -71,6 +72,8 @@ def check_settings(**settings):
     check_mix(g('mix', 'none'), g('alpha'))  # α only for a mix that takes it
     if g('loss_func') is not None and g('ls'):
         raise ValueError("give either `loss_func` or `ls` (label smoothing), not both")
+    if g('loss', 'cross_entropy') != 'cross_entropy' and (g('ls') or g('loss_func') is not None):
+        raise ValueError(f"`loss={g('loss')!r}` is its own loss: label smoothing (`ls`) and `loss_func` go with loss='cross_entropy'")
     if g('scale_reg') and g('progressive') is None:
         raise ValueError("`scale_reg` links regularization to progressive resizing: give `progressive` too")
     if g('progressive_finish') is not None and g('progressive') is None:
@@ -92,14 +95,16 @@ def local_rank() -> int:
     "This process's index on its machine (`LOCAL_RANK`, set by `torchrun` and `accelerate launch`): its GPU."
     return int(os.environ.get('LOCAL_RANK', rank_distrib()))
 
-def _dls(data, size, bs, norm, subset, seed, item_tfms, batch_tfms, aug, valid_subset, holdout, loader, cache_dir, valid_pct):
+def _dls(data, size, bs, norm, subset, seed, item_tfms, batch_tfms, aug, valid_subset, holdout, loader, cache_dir, valid_pct, label_noise):
     "The `DataLoaders` of `sota_learner`: fastai's image-folder pipeline, or the images decoded once, in memory."
     path = resolve_data(data, size)
     if loader == 'array':
         return array_dls(path, bs=bs, subset=subset, seed=seed, holdout=holdout, valid_subset=valid_subset, size=size,
-                         batch_tfms=list(batch_tfms or []) + aug_tfms(aug, size), norm=norm, cache_dir=cache_dir, valid_pct=valid_pct)
+                         batch_tfms=list(batch_tfms or []) + aug_tfms(aug, size), norm=norm, cache_dir=cache_dir, valid_pct=valid_pct,
+                         label_noise=label_noise)
     return image_folder_dls(path, size=size, bs=bs, norm=norm, subset=subset, seed=seed, item_tfms=item_tfms,
-                            batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset, holdout=holdout, valid_pct=valid_pct)
+                            batch_tfms=batch_tfms, aug=aug, valid_subset=valid_subset, holdout=holdout, valid_pct=valid_pct,
+                            label_noise=label_noise)
 
 # %% ../nbs/06a_learner.ipynb #s005
 @delegates(Learner, but=['dls', 'model', 'opt_func'])
@@ -121,6 +126,8 @@ def sota_learner(
     mix:str='none', # Mix callback (a name of `MIXES`)
     alpha:float=None, # Beta(α, α) parameter of the mix (default: each callback's own)
     ls:float=0., # Label smoothing ε of the cross-entropy (0: none)
+    loss:str='cross_entropy', # Loss (a name of `LOSSES`): cross_entropy (label-smoothed with `ls`), gce (generalized cross-entropy, q=0.7)
+    label_noise:str=None, # Corrupt this fraction of the training labels (`noisy_labels`): RATE or RATE:KIND, KIND symmetric or pairwise
     progressive:float=None, # Progressive resizing from this start size (pixels, or a fraction of the final size)
     scale_reg:bool=False, # With `progressive`: scale the mix α and augmentation strength with the size
     scale_aug:bool=None, # With `progressive`: scale the augmentation strength (default: as `scale_reg`)
@@ -142,7 +149,7 @@ def sota_learner(
     check_settings(data=data, size=size, bs=bs, arch=arch, seed=seed, norm=norm, subset=subset, aug=aug, valid_subset=valid_subset,
                    holdout=holdout, mix=mix, alpha=alpha, ls=ls, progressive=progressive, scale_reg=scale_reg or bool(scale_aug),
                    opt=opt, wd=wd, precision=precision, loss_func=loss_func, loader=loader, ema=ema, item_tfms=item_tfms,
-                   progressive_finish=progressive_finish, valid_pct=valid_pct)
+                   progressive_finish=progressive_finish, valid_pct=valid_pct, loss=loss, label_noise=label_noise)
     mix_cb = mix_callback(mix, alpha)
     prog_cb = None if progressive is None else ProgressiveResize(
         start=progressive, scale_reg=scale_reg, scale_aug=ifnone(scale_aug, scale_reg),
@@ -150,14 +157,14 @@ def sota_learner(
     # before any tensor: not on cuda:0
     if num_distrib() > 1 and torch.cuda.is_available(): torch.cuda.set_device(local_rank())
     if seed is not None: set_seed(seed)
-    dls = _dls(data, size, bs, norm, subset, seed, item_tfms, batch_tfms, aug, valid_subset, holdout, loader, cache_dir, valid_pct)
+    dls = _dls(data, size, bs, norm, subset, seed, item_tfms, batch_tfms, aug, valid_subset, holdout, loader, cache_dir, valid_pct, label_noise)
     model = get_arch(arch)(n_out=dls.c, c_in=dls.one_batch()[0].shape[1])
     # the same shuffle whatever the pipeline drew; each process its own draws
     if seed is not None: set_seed(seed + rank_distrib())
     # models are saved under the working directory, never inside the data (or the package)
     kwargs.setdefault('path', '.')
     kwargs.setdefault('opt_func', OPTS[opt])
-    loss_func = loss_func or (LabelSmoothingCrossEntropy(ls) if ls else CrossEntropyLossFlat())
+    loss_func = loss_func or (LOSSES[loss]() if loss != 'cross_entropy' else LabelSmoothingCrossEntropy(ls) if ls else CrossEntropyLossFlat())
     cbs = list(cbs or []) if not isinstance(cbs, Callback) else [cbs]
     cbs += [c for c in (prog_cb, mix_cb) if c is not None] + ([ChannelsLast()] if channels_last else [])
     if ema is not None: cbs.append(WeightEMA(ema))

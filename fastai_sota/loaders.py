@@ -25,14 +25,17 @@ from fastai.vision.core import PILImage, PILImageBW, TensorImage, TensorImageBW
 from fastai.vision.augment import Resize, RandomResizedCrop, RandomResizedCropGPU, FlipItem
 from fastai.losses import CrossEntropyLossFlat
 from .checks import check_int, check_number, check_choice
-from .data import split_items, representative_subset, exact_normalize, resolve_data
+from fastcore.basics import ifnone
+from .data import (split_items, representative_subset, exact_normalize, resolve_data, noisy_labels,
+                              parse_label_noise)
 from .augment import AUGS, aug_tfms
 
 # %% auto #0
 __all__ = ['NORMS', 'RESIZE_METHODS', 'default_cache_dir', 'images_key', 'valid_folder', 'scan_images', 'folder_scan',
            'folder_items', 'folder_summary', 'split_sizes', 'check_split', 'valid_subset_items', 'with_valid_subset',
-           'full_valid', 'image_folder_dls', 'image_mode', 'decode_image', 'memory_budget', 'DiskArray',
-           'cached_images', 'load_images', 'ArrayImages', 'ArrayDL', 'ArrayDataLoaders', 'array_dls']
+           'full_valid', 'NoisyLabel', 'train_labels', 'image_folder_dls', 'image_mode', 'decode_image',
+           'memory_budget', 'DiskArray', 'cached_images', 'load_images', 'ArrayImages', 'ArrayDL', 'ArrayDataLoaders',
+           'array_dls']
 
 # %% ../nbs/01a_loaders.ipynb #s001
 NORMS = ('exact', 'batch', 'none')
@@ -47,7 +50,7 @@ def images_key(files, spec:dict) -> str:
     h = hashlib.sha256(json.dumps([_CACHE_VERSION, spec], sort_keys=True).encode())
     for f in files:
         st = os.stat(f)
-        h.update(f'{Path(f).absolute()}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
+        h.update(f'{os.path.abspath(f)}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
     return h.hexdigest()[:32]
 
 def valid_folder(path) -> str|None:
@@ -160,10 +163,26 @@ def full_valid(dls:DataLoaders):
     "The loader of the whole validation set: `dls[2]` when `dls` validates each epoch on a subset, else `dls.valid`."
     return dls.loaders[2] if len(dls.loaders) > 2 else dls.valid
 
+# %% ../nbs/01a_loaders.ipynb #noise02
+class NoisyLabel:
+    "The label of a file: its noisy label where `noisy` lists it, else its folder's name (a picklable `get_y`)."
+    def __init__(self, noisy:dict): self.noisy = noisy
+    def __call__(self, o): return self.noisy.get(str(o)) or parent_label(o)
+
+def train_labels(train, label_noise=None, seed:int=None) -> tuple:
+    "`(label function, record)` of the training files `train` with `label_noise` (`parse_label_noise`); `(parent_label, None)` without."
+    if label_noise is None: return parent_label, None
+    rate, kind = parse_label_noise(label_noise)
+    true = [parent_label(o) for o in train]
+    noisy, flipped = noisy_labels(true, rate, kind, seed=ifnone(seed, 0))
+    rec = dict(rate=rate, kind=kind, seed=ifnone(seed, 0), n_train=len(train), n_flipped=len(flipped),
+               flipped=[[str(train[i]), true[i], noisy[i]] for i in flipped])
+    return NoisyLabel({str(train[i]): noisy[i] for i in flipped}), rec
+
 # %% ../nbs/01a_loaders.ipynb #v002
 def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:int=None, seed:int=None,
                      item_tfms=None, batch_tfms=None, aug:str='none', valid_subset:int=None, holdout:int=None,
-                     num_workers:int=0, valid_pct:float=0.2):
+                     num_workers:int=0, valid_pct:float=0.2, label_noise=None):
     "fastai `DataLoaders` for an image folder (`train/` and `valid/`, or class folders split by `valid_pct`), normalized as `norm` says."
     check_choice('norm', norm, NORMS); check_choice('aug', aug, AUGS); check_int('bs', bs, 1)
     train, val = folder_items(path, subset, seed, holdout, valid_pct)
@@ -177,12 +196,15 @@ def image_folder_dls(path, size:int=None, bs:int=64, norm:str='exact', subset:in
         else: item_tfms = [Resize(size)] if shapes != {(size, size)} else []  # images of several sizes: each resized
     batch_tfms = list(batch_tfms or []) + aug_tfms(aug, size)
     held = set(map(str, val))
+    labels, noise = train_labels(train, label_noise, seed)
     gray = all(m in ('L', '1', 'I;16') for m in scan['modes'] if m is not None)
-    dblock = DataBlock((ImageBlock(PILImageBW if gray else PILImage), CategoryBlock),
-                       get_items=lambda p: train + val, splitter=FuncSplitter(lambda o: str(o) in held), get_y=parent_label,
+    classes = CategoryBlock(vocab=sorted(set(map(parent_label, train))))  # noise can leave a class without a label
+    dblock = DataBlock((ImageBlock(PILImageBW if gray else PILImage), classes),
+                       get_items=lambda p: train + val, splitter=FuncSplitter(lambda o: str(o) in held), get_y=labels,
                        item_tfms=item_tfms, batch_tfms=batch_tfms + ([Normalize()] if norm == 'batch' else []))
     dls = dblock.dataloaders(path, bs=bs, num_workers=num_workers)
     if norm == 'exact': dls.add_tfms([exact_normalize(dls, show_progress=False)], 'after_batch')
+    dls.label_noise = noise
     if valid_subset is None: return dls
     return with_valid_subset(dls, dls.test_dl(valid_subset_items(dls.valid_ds.items, valid_subset), with_labels=True))
 
@@ -288,7 +310,8 @@ def cached_images(files, size=None, method:str='crop', pad_mode:str='reflection'
     check_choice('method', method, RESIZE_METHODS); check_choice('mode', mode, (None, 'L', 'RGB'))
     files = [Path(f) for f in files]
     if size is not None: size = [check_int('size', s, 1) for s in _hw(size)]
-    headers = [_header(f) for f in files]
+    scan = scan_images(files, cache_dir)  # cached on disk and in this process: no file opened again
+    headers = [None if m is None else (m, tuple(s)) for m, s in zip(scan['modes'], scan['sizes'])]
     if size is None:  # the images at their own size: all of one size
         sizes = {h[1] for h in headers if h is not None}
         if len(sizes) > 1:
@@ -413,7 +436,7 @@ def _rows(kept, items) -> list:
 def array_dls(path, bs:int=64, subset:int=None, seed:int=None, holdout:int=None, valid_subset:int=None,
               batch_tfms=None, norm:str='exact', valid:str='valid', device=None, on_device:bool=True, size=None,
               method:str='crop', pad_mode:str='reflection', presize=None, cache_dir=None, n_workers:int=None,
-              mem_budget:int=None, valid_pct:float=0.2) -> ArrayDataLoaders:
+              mem_budget:int=None, valid_pct:float=0.2, label_noise=None) -> ArrayDataLoaders:
     "`DataLoaders` of the images of `path` decoded once (at `size`, or their own) and cached; exactly normalized."
     check_int('bs', bs, 1); check_choice('norm', norm, ('exact', 'none'))
     if presize is not None and size is None:
@@ -423,13 +446,14 @@ def array_dls(path, bs:int=64, subset:int=None, seed:int=None, holdout:int=None,
     x, kept, _ = cached_images(every, presize or size, method, pad_mode, cache_dir=cache_dir, n_workers=n_workers,
                                mem_budget=mem_budget)
     vocab = sorted({parent_label(o) for o in train})
-    def images(items, split):
+    label, noise = train_labels(train, label_noise, seed)
+    def images(items, split, label=parent_label):
         rows = _rows(kept, items)
         sub = x[torch.tensor(rows)] if isinstance(x, Tensor) else x.subset(rows)
-        return ArrayImages(sub, torch.tensor([vocab.index(parent_label(kept[r])) for r in rows]), vocab, split,
+        return ArrayImages(sub, torch.tensor([vocab.index(label(kept[r])) for r in rows]), vocab, split,
                            dict(size=presize or size or list(x.shape[-2:]), method=method, pad_mode=pad_mode,
                                 mode='L' if x.shape[1] == 1 else 'RGB'))  # new files: resized to these images' size
-    tds, vds = images(train, 0), images(val, 1)
+    tds, vds = images(train, 0, label), images(val, 1)
     tfms = [IntToFloatTensor(), *(batch_tfms or [])]
     if presize is not None and not any(isinstance(t, RandomResizedCropGPU) for t in tfms):
         tfms.append(RandomResizedCropGPU(size, min_scale=0.35))
@@ -442,6 +466,7 @@ def array_dls(path, bs:int=64, subset:int=None, seed:int=None, holdout:int=None,
     kw = dict(after_batch=tfms, device=device, num_workers=0)
     loaders = [ArrayDL(tds, bs=bs, shuffle=True, drop_last=True, **kw), ArrayDL(vds, bs=2 * bs, **kw)]
     dls = ArrayDataLoaders(*loaders, path=path, device=device)
+    dls.label_noise = noise
     if valid_subset is None: return dls
     sub = set(map(str, valid_subset_items(val, valid_subset)))
     return with_valid_subset(dls, ArrayDL(vds.subset(torch.tensor([i for i, o in enumerate(_kept_items(kept, val)) if str(o) in sub])),

@@ -12,9 +12,9 @@ from fastai.losses import BaseLoss
 from .checks import check_number
 
 # %% auto #0
-__all__ = ['smooth_targets', 'check_targets', 'smoothed_nll', 'ClassAxisProtocol', 'LabelSmoothingCrossEntropy',
-           'LabelSmoothingCrossEntropyFlat', 'SoftTargetCrossEntropy', 'LabelSmoothingBCEWithLogits',
-           'LabelSmoothingBCEWithLogitsLossFlat', 'expected_calibration_error', 'ECE']
+__all__ = ['LOSSES', 'smooth_targets', 'check_targets', 'smoothed_nll', 'ClassAxisProtocol', 'LabelSmoothingCrossEntropy',
+           'LabelSmoothingCrossEntropyFlat', 'SoftTargetCrossEntropy', 'GeneralizedCrossEntropy',
+           'LabelSmoothingBCEWithLogits', 'LabelSmoothingBCEWithLogitsLossFlat', 'expected_calibration_error', 'ECE']
 
 # %% ../nbs/01_losses.ipynb #0006
 def _check_eps(eps): return check_number('eps', eps, 0, 1, hi_open=True)
@@ -157,6 +157,30 @@ class SoftTargetCrossEntropy(LabelSmoothingCrossEntropy):
     y_int = False
     def __init__(self, weight:Tensor=None, reduction:str='mean', axis:int=1):
         super().__init__(eps=0., weight=weight, reduction=reduction, axis=axis)
+
+# %% ../nbs/01_losses.ipynb #gce02
+class GeneralizedCrossEntropy(ClassAxisProtocol, nn.Module):
+    "Generalized cross-entropy `(1 - p_y^q)/q` (Zhang & Sabuncu 2018, arXiv 1805.07836): CE as q→0, MAE at q=1."
+    y_int = True
+    def __init__(self,
+        q:float=0.7, # Exponent in (0, 1]: towards 0 it is cross-entropy, at 1 the mean absolute error 1 - p_y
+        reduction:str='mean', # 'mean', 'sum' or 'none'
+        axis:int=1, # Class axis of the model output
+    ):
+        super().__init__()
+        self.q, self.reduction, self.axis = check_number('q', q, 0, 1, lo_open=True), _check_reduction(reduction), axis
+
+    def forward(self, output:Tensor, target:Tensor) -> Tensor:
+        "The loss of `output` (logits) against class indices or probabilities `target`."
+        soft = check_targets(output, target, self.axis)
+        logp = F.log_softmax(output.movedim(self.axis, 1), 1, dtype=torch.float32)
+        t = target.movedim(self.axis, 1).float() if soft else F.one_hot(target.long(), logp.shape[1]).movedim(-1, 1)
+        loss = (t * (1 - torch.exp(self.q * logp))).sum(1) / self.q
+        return loss.mean() if self.reduction == 'mean' else loss.sum() if self.reduction == 'sum' else loss
+
+    def extra_repr(self): return f'q={self.q}, reduction={self.reduction!r}, axis={self.axis}'
+
+LOSSES = {'cross_entropy': LabelSmoothingCrossEntropy, 'gce': GeneralizedCrossEntropy}  # the `loss` names of the commands
 
 # %% ../nbs/01_losses.ipynb #0033
 class LabelSmoothingBCEWithLogits(nn.Module):

@@ -10,10 +10,11 @@ import html, json, math, statistics
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['VERDICT_COLOURS', 'summarize', 'budgets', 't_interval', 'seeds_needed', 'paired_verdict', 'epochs_to_reach',
-           'summarize_grid', 'verdict_sentence', 'with_verdicts', 'measured', 'helps_from', 'grid_table', 'grid_chart',
-           'verdict_table', 'load_results', 'verdict_chart', 'curves_chart', 'data_html', 'html_report', 'Verdicts',
-           'ablation_rows', 'ablation_table', 'ablation_chart']
+__all__ = ['CONDITION_SEP', 'VERDICT_COLOURS', 'summarize', 'budgets', 't_interval', 'seeds_needed', 'paired_verdict',
+           'reference_of', 'split_condition', 'conditions', 'epochs_to_reach', 'summarize_grid', 'verdict_sentence',
+           'with_verdicts', 'measured', 'helps_from', 'grid_table', 'grid_chart', 'verdict_table', 'load_results',
+           'verdict_chart', 'curves_chart', 'curve_gap', 'condition_table', 'condition_chart', 'condition_curves',
+           'data_html', 'html_report', 'Verdicts', 'ablation_rows', 'ablation_table', 'ablation_chart']
 
 # %% ../nbs/08_report.ipynb #0022
 def summarize(records:list) -> dict:
@@ -60,6 +61,22 @@ def paired_verdict(row:dict, ref:dict, conf:float=0.95, scale:float=100.) -> dic
     return v | dict(verdict=verdict, seeds_needed=None if verdict != 'not distinguishable' else seeds_needed(mean, statistics.stdev(d), conf))
 
 
+# %% ../nbs/08_report.ipynb #cond02
+CONDITION_SEP = ' | '
+
+def reference_of(row:str, reference:str) -> str:
+    "The row `row` is compared with: `reference`, or `'<reference> | <condition>'` for a row `'<technique> | <condition>'`."
+    return reference + CONDITION_SEP + row.split(CONDITION_SEP, 1)[1] if CONDITION_SEP in row else reference
+
+def split_condition(row:str) -> tuple:
+    "`(technique, condition)` of a row (`condition` is `None` for a row of a grid without conditions)."
+    t, _, c = row.partition(CONDITION_SEP)
+    return t, c or None
+
+def conditions(res:dict) -> list:
+    "The conditions of a grid's rows, in the order of its runs (empty for a grid without conditions)."
+    return list(dict.fromkeys(c for k in res['runs'] if (c := split_condition(k)[1]) is not None))
+
 # %% ../nbs/08_report.ipynb #p004
 def epochs_to_reach(curve, target:float):
     "The first epoch (from 1) at which the validation `curve` reaches `target`, or `None`."
@@ -89,7 +106,7 @@ def summarize_grid(runs:dict, reference:str, by_budget:bool=False, conf:float=0.
         recs = list(by_seed.values())
         out[key] = dict(row=recs[0].get('row', key), epochs=recs[0].get('epochs')) | summarize(recs)
     for key, v in out.items():  # the reference at the same budget, in a tier of several
-        rk = next((k for k, o in out.items() if o['row'] == reference and (not by_budget or o['epochs'] == v['epochs'])), None)
+        rk = next((k for k, o in out.items() if o['row'] == reference_of(v['row'], reference) and (not by_budget or o['epochs'] == v['epochs'])), None)
         v['delta_pt'] = 100 * (v['accuracy'] - out[rk]['accuracy']) if rk else None
         if rk is None or key == rk or not set(runs[key]) & set(runs[rk]): continue
         acc = lambda by_seed: {s: r['accuracy'] for s, r in by_seed.items()}
@@ -98,6 +115,8 @@ def summarize_grid(runs:dict, reference:str, by_budget:bool=False, conf:float=0.
 
 def verdict_sentence(row:str, v:dict, reference:str='the baseline') -> str:
     "`row`'s verdict (a `summarize_grid` entry `v`) as a sentence: what it did, by how much, over how many seeds, at what cost."
+    t, c = split_condition(row)
+    if c is not None: return f"{c}: " + verdict_sentence(t, v, split_condition(reference)[0])  # under a condition: the same sentence
     p, e = v['verdict'], v.get('epochs')
     at = f" at {e} epoch{'s' if e != 1 else ''}" if e else ''
     if p['verdict'] == 'one seed':
@@ -169,6 +188,7 @@ def _word(v) -> str:
 def grid_table(res:dict) -> str:
     "A Markdown table of the grid: each row's accuracy, its paired difference from the reference with the 95 % interval, the verdict, the time."
     res = with_verdicts(res)
+    if conditions(res): return condition_table(res)
     by_row, ref = _by_row(res), res['reference']
     lines = [_describe(res)]
     eps = budgets(res['settings'])
@@ -251,6 +271,7 @@ def verdict_chart(res:dict, dest=None, ax=None):
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     res = with_verdicts(res)
+    if conditions(res): return condition_chart(res, dest, ax)
     rows = [r for r in _by_row(res) if r != res['reference']]
     eps = budgets(res['settings'])
     if ax is None: _, ax = plt.subplots(figsize=(7, 0.38 * len(rows) * max(1, len(eps) / 2) + 1.2), dpi=80)
@@ -273,6 +294,7 @@ def verdict_chart(res:dict, dest=None, ax=None):
 def curves_chart(res:dict, dest=None, ax=None, epochs:int=None):
     "Per-epoch validation accuracy (mean over seeds) of each trained row at the budget `epochs` (default: the longest); a PNG at `dest`."
     import matplotlib.pyplot as plt
+    if conditions(res): return condition_curves(res, dest)
     e = epochs or max(budgets(res['settings']))
     if ax is None: _, ax = plt.subplots(figsize=(7, 4), dpi=80)
     for key, by_seed in res['runs'].items():
@@ -288,6 +310,82 @@ def curves_chart(res:dict, dest=None, ax=None, epochs:int=None):
     if dest is not None: ax.figure.savefig(dest, bbox_inches='tight')
     return ax
 
+
+# %% ../nbs/08_report.ipynb #cq02
+def curve_gap(curves) -> float:
+    "Mean over seeds of the best epoch's validation accuracy minus the last epoch's, in points."
+    return statistics.fmean(100 * (max(c) - c[-1]) for c in curves)
+
+def _cells(res) -> tuple:
+    "`({technique: {condition: summary}}, {technique: {condition: runs}})` of a grid under conditions."
+    by, runs = {}, {}
+    for k, v in res['summary'].items():
+        t, c = split_condition(v['row'])
+        by.setdefault(t, {})[c] = v; runs.setdefault(t, {})[c] = res['runs'][k]
+    return by, runs
+
+def condition_table(res:dict) -> str:
+    "Markdown tables of a grid under conditions: accuracy and paired Δ per technique and condition; best-epoch gap and memorization."
+    res = with_verdicts(res)
+    by, runs, conds, ref = *_cells(res), conditions(res), res['reference']
+    head = ["| technique | " + ' | '.join(conds) + " |", "|---|" + "---|" * len(conds)]
+    lines = [_describe(res), f"Each cell: accuracy (mean ± std); Δ from {ref} under the same condition (points, paired over "
+             "the seeds, 95 % t interval) and its verdict.\n", *head]
+    for t, b in by.items():
+        lines.append(f"| {t} | " + ' | '.join('' if c not in b else f"{b[c]['accuracy']:.4f} ± {b[c]['accuracy_std']:.4f}"
+                     + ('' if t == ref else f"<br>{_delta(b[c])} {_word(b[c])}") for c in conds) + " |")
+    lines += ["", "Best epoch against the last (mean over seeds of best − last per-epoch validation accuracy, points) and "
+              "the share of the flipped training labels predicted as the wrong label taught (memorized).\n", *head]
+    for t, r in runs.items():
+        def cell(c):
+            if c not in r: return ''
+            curves = [x['valid_curve'] for x in r[c].values() if x.get('valid_curve')]
+            mem = [x['memorized'] for x in r[c].values() if 'memorized' in x]
+            return ' · '.join(([f"gap {curve_gap(curves):+.1f}"] if curves else []) + ([f"memorized {statistics.fmean(mem):.2f}"] if mem else []))
+        lines.append(f"| {t} | " + ' | '.join(cell(c) for c in conds) + " |")
+    return '\n'.join(lines) + '\n'
+
+# %% ../nbs/08_report.ipynb #cq03
+def condition_chart(res:dict, dest=None, ax=None):
+    "Each technique's paired difference from the reference under each condition, with its 95 % interval; filled where it helped or hurt."
+    import matplotlib.pyplot as plt
+    res = with_verdicts(res)
+    by, conds, ref = _cells(res)[0], conditions(res), res['reference']
+    techs = [t for t in by if t != ref]
+    if ax is None: _, ax = plt.subplots(figsize=(7.5, 3.6), dpi=80)
+    for i, t in enumerate(techs):
+        col = plt.cm.tab10(i % 10)
+        for j, c in enumerate(conds):
+            p = by[t].get(c, {}).get('verdict')
+            if p is None: continue
+            x = j + (i - (len(techs) - 1) / 2) * 0.8 / max(len(techs), 1)
+            err = None if p['low'] is None else [[p['mean'] - p['low']], [p['high'] - p['mean']]]
+            ax.errorbar(x, p['mean'], yerr=err, fmt='o', color=col, capsize=2, ms=5,
+                        mfc=col if p['verdict'] in ('helped', 'hurt') else 'white', label=t if j == 0 else None)
+    ax.set_xticks(range(len(conds)), conds); ax.axhline(0, color='k', lw=0.8); ax.grid(axis='y', alpha=0.3)
+    ax.set_ylabel(f"Δ accuracy vs {ref} (points)", fontsize=8); ax.tick_params(labelsize=8)
+    ax.legend(fontsize=7, ncol=2, title='filled: helped or hurt (95 %)', title_fontsize=7)
+    if dest is not None: ax.figure.savefig(dest, bbox_inches='tight')
+    return ax
+
+def condition_curves(res:dict, dest=None, techniques=None):
+    "Per-epoch validation accuracy (mean over seeds) of `techniques` (default all) under each condition, one panel per condition."
+    import matplotlib.pyplot as plt
+    runs, conds, ref = _cells(res)[1], conditions(res), res['reference']
+    techniques = list(techniques or runs)
+    fig, axs = plt.subplots(1, len(conds), figsize=(2.3 * len(conds), 2.6), dpi=80, sharey=True, squeeze=False)
+    for ax, c in zip(axs[0], conds):
+        for i, t in enumerate(techniques):
+            curves = [x['valid_curve'] for x in runs.get(t, {}).get(c, {}).values() if x.get('valid_curve')]
+            if not curves: continue
+            n = min(map(len, curves))
+            ax.plot(range(1, n + 1), [statistics.fmean(cv[e] for cv in curves) for e in range(n)], lw=2 if t == ref else 1,
+                    color='k' if t == ref else plt.cm.tab10(i % 10), label=t)
+        ax.set_title(c, fontsize=8); ax.set_xlabel('epoch', fontsize=7); ax.tick_params(labelsize=7); ax.grid(alpha=0.3)
+    axs[0][0].set_ylabel('validation accuracy', fontsize=7)
+    axs[0][-1].legend(fontsize=6, loc='lower right')
+    if dest is not None: fig.savefig(dest, bbox_inches='tight')
+    return axs[0][0]
 
 # %% ../nbs/08_report.ipynb #r001
 def _png(draw) -> str:
@@ -341,12 +439,12 @@ def html_report(res:dict, dest=None, title:str=None) -> str:
     res = with_verdicts(res)
     ref, s = res['reference'], res['settings']
     rows = [(k, v) for k, v in res['summary'].items() if 'verdict' in v]
-    sentences = ''.join(f"<li class=\"{v['verdict']['verdict'].replace(' ', '-')}\">{_inline(verdict_sentence(v['row'], v, ref))}</li>"
+    sentences = ''.join(f"<li class=\"{v['verdict']['verdict'].replace(' ', '-')}\">{_inline(verdict_sentence(v['row'], v, reference_of(v['row'], ref)))}</li>"
                         for _, v in rows)
     charts = [('Differences from the reference, with their 95 % intervals', lambda: verdict_chart(res))]
     charts += [(f'Validation accuracy per epoch, {e} epochs', lambda e=e: curves_chart(res, epochs=e)) for e in budgets(s)
                if any(r.get('valid_curve') for v in res['runs'].values() for r in v.values())]
-    charts.append(('Accuracy of each row (mean ± std over seeds)', lambda: grid_chart(res)))
+    if not conditions(res): charts.append(('Accuracy of each row (mean ± std over seeds)', lambda: grid_chart(res)))
     imgs = ''.join(f'<h3>{html.escape(t)}</h3><img alt="{html.escape(t)}" src="{_png(f)}">' for t, f in charts)
     settings = ', '.join(f'{k}={v}' for k, v in s.items())
     data = data_html(res['data_summary']) if res.get('data_summary') else f"<p><code>{html.escape(str(s.get('data')))}</code></p>"
@@ -376,7 +474,7 @@ class Verdicts:
                 for v in self.res['summary'].values() if 'verdict' in v]
     def __getitem__(self, row:str) -> dict: return next(r for r in self.rows() if r['row'] == row or f"{r['row']} @ {r['epochs']} ep" == row)
     def sentences(self) -> list:
-        return [verdict_sentence(v['row'], v, self.reference) for v in self.res['summary'].values() if 'verdict' in v]
+        return [verdict_sentence(v['row'], v, reference_of(v['row'], self.reference)) for v in self.res['summary'].values() if 'verdict' in v]
     def _repr_markdown_(self): return '\n'.join(f'- {s}' for s in self.sentences()) + '\n\n' + self.table
     def show(self):
         "Display the verdicts as sentences and the table (in a notebook; printed elsewhere)."

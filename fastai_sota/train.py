@@ -23,6 +23,7 @@ from .augment import AUGS
 from .models import ARCHS
 from .mix import MIXES
 from .tta import TTAS
+from .losses import LOSSES
 from .recipes import RECIPES, apply_recipe, recipe_flags
 from .learner import sota_learner, check_settings, OPTS, SCHEDS
 from .fit import fit_run, versions, process_seconds
@@ -59,7 +60,8 @@ def train_settings(**given) -> dict:
 def option_choices() -> dict:
     "The names each option of the commands takes, read from the registries when the command runs."
     return dict(arch=[*ARCHS, "fastai's xresnet family (xresnet18, xresnet50, xse_resnext50, ...)", 'timm:NAME', 'torchvision:NAME'], aug=list(AUGS),
-                mix=['none', *MIXES], tta=['none', *TTAS], opt=list(OPTS), sched=SCHEDS, recipe=list(RECIPES))
+                mix=['none', *MIXES], tta=['none', *TTAS], opt=list(OPTS), sched=SCHEDS, recipe=list(RECIPES),
+                loss=list(LOSSES), label_noise=['RATE', 'RATE:symmetric', 'RATE:pairwise'])
 
 # %% ../nbs/06_train.ipynb #0024a
 def prepare(settings:dict, given=None) -> Path:

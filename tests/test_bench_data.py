@@ -63,6 +63,9 @@ BAD = [  # what the command says, in one line with status 2, before any training
     (lambda t: ['--data', 'sample', '--workers', '0'], '`workers` must be a whole number'),
     (lambda t: ['--data', 'sample', '--valid-pct', '1'], '`valid_pct` must be a number in (0, 1)'),
     (lambda t: ['--data', 'sample', '--valid-pct', '0.3'], '`--valid-pct` splits a folder of class folders'),
+    (lambda t: ['--tier', 'noise', '--label-noise', '0.2'], 'the noise tier trains every row under each of its own noise levels'),
+    (lambda t: ['--data', 'sample', '--label-noise', '0.2:twins'], '`label_noise kind` must be one of'),
+    (lambda t: ['--tier', 'noise_smoke', '--only', 'dropout'], "unknown rows ['dropout'] for tier 'noise_smoke'"),
 ]
 
 @pytest.mark.parametrize('i', range(len(BAD)))

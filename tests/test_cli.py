@@ -35,6 +35,9 @@ BAD_FLAGS = [  # every flag of `sota-train` with a bad value, and what the one-l
     (('--subset', '5000'), '`subset` must be a whole number in [1, 2000], got 5000'), (('--holdout', '2000'), '`holdout` must be a whole number in [1, 1999]'),
     (('--recipe', 'gpu5'), '`recipe` must be one of'), (('--progressive-finish', '0.5'), 'give `progressive` too'),
     (('--progressive', '0.5', '--progressive-finish', '1.5'), '`progressive_finish` must be a number in (0, 1]'), (('--recipe', 'cpu10', '--ema', '-0.5'), '`ema` must be a number'),
+    (('--label-noise', '1'), '`label_noise` must be a number in [0, 1), got 1.0'), (('--label-noise', '0.2:flip'), "`label_noise kind` must be one of ('symmetric', 'pairwise')"),
+    (('--label-noise', 'some'), "'RATE:KIND'"), (('--loss', 'mae'), "`loss` must be one of ('cross_entropy', 'gce')"),
+    (('--loss', 'gce', '--ls', '0.1'), "`loss='gce'` is its own loss"),
 ]
 
 @pytest.mark.parametrize('args, msg', BAD_FLAGS)
