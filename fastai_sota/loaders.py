@@ -304,14 +304,14 @@ def _load_cache(npy:Path, meta:Path, mem_budget):
 
 # %% ../nbs/01a_loaders.ipynb #d007
 def cached_images(files, size=None, method:str='crop', pad_mode:str='reflection', mode:str=None, draft:bool=True,
-                  cache_dir=None, n_workers:int=None, mem_budget:int=None) -> tuple:
+                  cache_dir=None, n_workers:int=None, mem_budget:int=None, headers:list=None) -> tuple:
     "`(x, kept, failed)`: `files` decoded once (`decode_image`) as `uint8` `(N, C, H, W)`, from the cache when it has them."
+    # `headers`: each file's `(mode, (w, h))` where already known (a folder's `scan_images`), so no file is opened again
     if not len(files): raise ValueError("`cached_images` needs at least one image file")
     check_choice('method', method, RESIZE_METHODS); check_choice('mode', mode, (None, 'L', 'RGB'))
     files = [Path(f) for f in files]
     if size is not None: size = [check_int('size', s, 1) for s in _hw(size)]
-    scan = scan_images(files, cache_dir)  # cached on disk and in this process: no file opened again
-    headers = [None if m is None else (m, tuple(s)) for m, s in zip(scan['modes'], scan['sizes'])]
+    headers = headers or [_header(f) for f in files]
     if size is None:  # the images at their own size: all of one size
         sizes = {h[1] for h in headers if h is not None}
         if len(sizes) > 1:
@@ -428,6 +428,12 @@ def _channel_stats(x) -> tuple:
     mean = s / n
     return mean.float(), ((ss - n * mean * mean) / (n - 1)).sqrt().float()
 
+def _scanned_headers(path, files, valid_pct, cache_dir) -> list:
+    "`(mode, (w, h))` of each of `files` of the image folder `path`, from its scan (`folder_scan`, read once): no file opened."
+    tr, va, scan = folder_scan(path, valid_pct, cache_dir)
+    known = {str(f): (m, s) for f, m, s in zip(tr + va, scan['modes'], scan['sizes'])}
+    return [None if known[str(f)][0] is None else (known[str(f)][0], tuple(known[str(f)][1])) for f in files]
+
 def _rows(kept, items) -> list:
     "The rows of `items` in the decoded `kept` files (those that failed to decode are left out)."
     row = {str(f): i for i, f in enumerate(kept)}
@@ -444,7 +450,7 @@ def array_dls(path, bs:int=64, subset:int=None, seed:int=None, holdout:int=None,
     train, val = folder_items(path, subset, seed, holdout, valid_pct, cache_dir)
     every = sum(folder_items(path, valid_pct=valid_pct, cache_dir=cache_dir, warn=False), [])  # one cache for every subset and split
     x, kept, _ = cached_images(every, presize or size, method, pad_mode, cache_dir=cache_dir, n_workers=n_workers,
-                               mem_budget=mem_budget)
+                               mem_budget=mem_budget, headers=_scanned_headers(path, every, valid_pct, cache_dir))
     vocab = sorted({parent_label(o) for o in train})
     label, noise = train_labels(train, label_noise, seed)
     def images(items, split, label=parent_label):
