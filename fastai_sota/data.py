@@ -23,10 +23,11 @@ from fastdownload import download_url
 
 # %% auto #0
 __all__ = ['FMNIST_CLASSES', 'FMNIST_FILES', 'FMNIST_URL', 'FMNIST_ENV', 'DEBIAN_FMNIST_PKG', 'NOISE_KINDS', 'FMNIST_PAIRS',
-           'IMAGENETTE_SIZES', 'DATASETS', 'read_idx', 'write_idx', 'read_fashion_mnist', 'write_image_folder',
-           'fashion_mnist', 'representative_subset', 'sample_path', 'split_items', 'noise_pairs', 'parse_label_noise',
-           'noisy_labels', 'imagenette_url', 'imagenette', 'every_item_once', 'dataset_stats', 'stats_dl',
-           'exact_normalize', 'imagenette_archive_size', 'resolve_data']
+           'SEG_CODES', 'IMAGENETTE_SIZES', 'DATASETS', 'read_idx', 'write_idx', 'read_fashion_mnist',
+           'write_image_folder', 'fashion_mnist', 'representative_subset', 'sample_path', 'split_items', 'noise_pairs',
+           'parse_label_noise', 'noisy_labels', 'compose_canvas', 'seg_images', 'seg_label', 'fashion_seg',
+           'imagenette_url', 'imagenette', 'every_item_once', 'dataset_stats', 'stats_dl', 'exact_normalize',
+           'imagenette_archive_size', 'resolve_data']
 
 # %% ../nbs/00_data.ipynb #0006
 FMNIST_CLASSES = ('tshirt_top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle_boot')
@@ -258,6 +259,70 @@ def noisy_labels(labels, rate:float, kind:str='symmetric', seed:int=0, classes=N
         for i in chosen: noisy[i] = pairs[c] if kind == 'pairwise' else others[rng.integers(len(others))]
         flipped += chosen.tolist()
     return noisy, sorted(flipped)
+
+# %% ../nbs/00_data.ipynb #seg02
+SEG_CODES = ('background',) + FMNIST_CLASSES  # mask values: 0 background, 1 + the Fashion-MNIST class
+
+def compose_canvas(images:np.ndarray, labels, rng, size:int=64, n_items=(2, 4), thresh:float=0.2) -> tuple:
+    "`(image, mask)` of one canvas: `n_items` garments of `images` drawn by `rng`, placed at random, later ones on top."
+    h, w = images.shape[1:]
+    canvas, mask = np.zeros((size, size), np.uint8), np.zeros((size, size), np.uint8)
+    for i in rng.choice(len(images), rng.integers(n_items[0], n_items[1] + 1), replace=False):
+        y, x = rng.integers(0, size - h + 1), rng.integers(0, size - w + 1)
+        on = images[i] > thresh * 255  # the garment's own pixels: its dark surroundings let the ones beneath show
+        canvas[y:y + h, x:x + w][on] = images[i][on]
+        mask[y:y + h, x:x + w][on] = labels[i] + 1
+    return canvas, mask
+
+# %% ../nbs/00_data.ipynb #seg06
+_SEG_SIZES = {'sample': (400, 100), 'fashion_mnist': (10_000, 2_000)}  # default canvases (train, valid)
+
+def _garments(source:str) -> dict:
+    "`{'train': (images, labels), 'valid': (images, labels)}` of `source`: the embedded sample, or the full Fashion-MNIST."
+    if source == 'fashion_mnist': return read_fashion_mnist(_fmnist_source())
+    tr, va = split_items(sample_path())
+    load = lambda fs: (np.stack([np.asarray(Image.open(f)) for f in fs]),
+                       np.array([FMNIST_CLASSES.index(parent_label(f)) for f in fs]))
+    return {'train': load(tr), 'valid': load(va)}
+
+def seg_images(path) -> L:
+    "The canvases of a `fashion_seg` folder (its `images/` folders, not the masks)."
+    return L(o for o in get_image_files(path) if o.parent.name == 'images')
+
+def seg_label(o) -> Path:
+    "The mask of a `fashion_seg` image: `split/labels/<name>` beside `split/images/<name>`."
+    return Path(o).parent.parent/'labels'/Path(o).name
+
+# %% ../nbs/00_data.ipynb #seg07
+def fashion_seg(source:str='sample', dest=None, n_train:int=None, n_valid:int=None, size:int=64, seed:int=0,
+                n_items=(2, 4), thresh:float=0.2) -> Path:
+    "A segmentation folder of canvases of real Fashion-MNIST garments (`compose_canvas`), built once per setting and cached."
+    check_choice('source', source, tuple(_SEG_SIZES))
+    d_train, d_valid = _SEG_SIZES[source]
+    n_train, n_valid = check_int('n_train', ifnone(n_train, d_train), 1), check_int('n_valid', ifnone(n_valid, d_valid), 1)
+    check_int('size', size, 28); check_int('seed', seed, 0); check_number('thresh', thresh, 0, 1, hi_open=True)
+    lo, hi = (check_int('n_items', int(k), 1) for k in n_items)
+    if lo > hi: raise ValueError(f"`n_items` must be (fewest, most) garments per canvas, got {n_items!r}")
+    spec = dict(source=source, n_train=n_train, n_valid=n_valid, size=size, seed=seed, n_items=[lo, hi], thresh=thresh)
+    dest = Path(ifnone(dest, fastai_path('data')/f'fashion_seg_{source}'))
+    if _is_complete(dest) and json.loads((dest/_DONE).read_text()).get('spec') == spec: return dest
+    splits, rng = _garments(source), np.random.default_rng(seed)
+    tmp = Path(tempfile.mkdtemp(prefix=dest.name + '.partial-', dir=dest.parent if dest.parent.exists() else None))
+    try:
+        for split, n in (('train', n_train), ('valid', n_valid)):
+            for sub in ('images', 'labels'): (tmp/split/sub).mkdir(parents=True)
+            for i in range(n):
+                img, msk = compose_canvas(*splits[split], rng, size, (lo, hi), thresh)
+                Image.fromarray(img).save(tmp/split/'images'/f'{i:05d}.png')
+                Image.fromarray(msk).save(tmp/split/'labels'/f'{i:05d}.png')
+        (tmp/'codes.txt').write_text('\n'.join(SEG_CODES) + '\n')
+        (tmp/_DONE).write_text(json.dumps(dict(spec=spec)))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists(): shutil.rmtree(dest)  # another setting, or an incomplete build
+        shutil.move(str(tmp), dest)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+    return dest
 
 # %% ../nbs/00_data.ipynb #0030
 IMAGENETTE_SIZES = (160, 320, None)
