@@ -322,7 +322,8 @@ def _cells(res) -> tuple:
     for k, v in res['summary'].items():
         t, c = split_condition(v['row'])
         by.setdefault(t, {})[c] = v; runs.setdefault(t, {})[c] = res['runs'][k]
-    return by, runs
+    first = lambda d: {t: d[t] for t in sorted(d, key=lambda t: t != res['reference'])}  # the reference first
+    return first(by), first(runs)
 
 def condition_table(res:dict) -> str:
     "Markdown tables of a grid under conditions: accuracy and paired Δ per technique and condition; best-epoch gap and memorization."
