@@ -147,7 +147,9 @@ def grid_rows(tier:str, only=None, settings:dict=None) -> dict:
     names = {*rows, *(split_condition(k)[0] for k in rows)}  # a row, or a technique under every condition
     bad = [o for o in only if o not in names]
     if bad: raise ValueError(f"unknown rows {bad} for tier {tier!r}; its rows are {sorted(names, key=list(names).index)}")
-    return {k: v for k, v in rows.items() if k in only or split_condition(k)[0] in only or k == reference_of(k, ref)}
+    keep = {k for k in rows if k in only or split_condition(k)[0] in only}
+    refs = {reference_of(k, ref) for k in keep} | {ref}  # the reference of each row kept (under its condition)
+    return {k: v for k, v in rows.items() if k in keep or k in refs}
 
 # %% ../nbs/08a_bench.ipynb #0008
 def run_key(row:str, epochs:int, settings:dict) -> str:
