@@ -20,22 +20,23 @@ from fastai.data.block import DataBlock, CategoryBlock
 from fastai.data.core import TfmdDL, DataLoaders
 from fastai.data.transforms import (IntToFloatTensor, Normalize, parent_label, Category, get_image_files,
                                     GrandparentSplitter, FuncSplitter)
-from fastai.vision.data import ImageBlock
-from fastai.vision.core import PILImage, PILImageBW, TensorImage, TensorImageBW
+from fastai.vision.data import ImageBlock, MaskBlock
+from fastai.vision.core import PILImage, PILImageBW, PILMask, TensorImage, TensorImageBW, TensorMask
 from fastai.vision.augment import Resize, RandomResizedCrop, RandomResizedCropGPU, FlipItem
 from fastai.losses import CrossEntropyLossFlat
 from .checks import check_int, check_number, check_choice
 from fastcore.basics import ifnone
 from .data import (split_items, representative_subset, exact_normalize, resolve_data, noisy_labels,
+                              seg_images, seg_label,
                               parse_label_noise)
 from .augment import AUGS, aug_tfms
 
 # %% auto #0
-__all__ = ['NORMS', 'RESIZE_METHODS', 'default_cache_dir', 'images_key', 'valid_folder', 'scan_images', 'folder_scan',
+__all__ = ['NORMS', 'RESIZE_METHODS', 'TASKS', 'default_cache_dir', 'images_key', 'valid_folder', 'scan_images', 'folder_scan',
            'folder_items', 'folder_summary', 'split_sizes', 'check_split', 'valid_subset_items', 'with_valid_subset',
            'full_valid', 'NoisyLabel', 'train_labels', 'image_folder_dls', 'image_mode', 'decode_image',
            'memory_budget', 'DiskArray', 'cached_images', 'load_images', 'ArrayImages', 'ArrayDL', 'ArrayDataLoaders',
-           'array_dls']
+           'array_dls', 'is_mask_batch', 'target_task', 'seg_folder_dls']
 
 # %% ../nbs/01a_loaders.ipynb #s001
 NORMS = ('exact', 'batch', 'none')
@@ -482,3 +483,30 @@ def _kept_items(kept, items) -> list:
     "`items` that were decoded, in order."
     ok = set(map(str, kept))
     return [o for o in items if str(o) in ok]
+
+# %% ../nbs/01a_loaders.ipynb #lt1
+TASKS = ('classification', 'segmentation')
+
+def is_mask_batch(y) -> bool:
+    "Whether the target batch `y` is per-pixel class indices `(B, H, W)` (shapes and dtype only: no device sync)."
+    return isinstance(y, Tensor) and not (y.is_floating_point() or y.dtype == torch.bool) and y.ndim >= 3
+
+def target_task(dls) -> str:
+    "`'segmentation'` where the targets of `dls` (`DataLoaders` or one `DataLoader`) are masks, else `'classification'`."
+    ds = getattr(dls, 'train_ds', None) if hasattr(dls, 'train_ds') else getattr(dls, 'dataset', None)
+    if ds is None or not len(ds): return 'classification'
+    item = ds[0]
+    y = item[-1] if isinstance(item, tuple) and len(item) > 1 else None
+    is_map = isinstance(y, Tensor) and not y.is_floating_point() and y.ndim >= 2
+    return 'segmentation' if isinstance(y, (PILMask, TensorMask)) or is_map else 'classification'
+
+def seg_folder_dls(path, bs:int=32, seed:int=None, batch_tfms=None, norm:bool=True) -> DataLoaders:
+    "fastai `DataLoaders` of a segmentation folder (`train|valid/images`, `train|valid/labels`, `codes.txt`), normalized."
+    path = Path(path)
+    codes = (path/'codes.txt').read_text().split()
+    db = DataBlock((ImageBlock(PILImageBW), MaskBlock(codes)), get_items=seg_images, get_y=seg_label,
+                   splitter=GrandparentSplitter(train_name='train', valid_name='valid'),
+                   batch_tfms=list(batch_tfms or []))
+    dls = db.dataloaders(path, bs=check_int('bs', bs, 1), seed=seed)
+    if norm: dls.add_tfms([exact_normalize(dls, show_progress=False)], 'after_batch')
+    return dls

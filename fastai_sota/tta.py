@@ -8,6 +8,7 @@ Docs: https://fastai-sota.github.io/fastai_sota/tta.html.md"""
 from __future__ import annotations
 import copy, dataclasses, warnings
 from contextlib import nullcontext
+from typing import NamedTuple, Callable
 import torch, torch.nn.functional as F
 from torch import Tensor
 from PIL import Image
@@ -17,14 +18,19 @@ from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
 from fastai.learner import Learner
 from fastai.vision.core import PILImage, TensorImage
-from fastai.vision.augment import (RandTransform, Resize, RandomResizedCrop, FlipItem, DihedralItem, Flip, Dihedral)
+from fastai.vision.augment import (RandTransform, Resize, RandomResizedCrop, FlipItem, DihedralItem, Flip, Dihedral,
+                                   AffineCoordTfm)
 from .checks import check_number, check_int, check_choice
 from .augment import flip_shift
+from .loaders import TASKS, target_task
+from .merge import crop_offsets, corner_merge, merge_views, dihedral_batch, shift_back, N_DIHEDRAL
 
 # %% auto #0
 __all__ = ['FIVE_CROPS', 'CROP_PCT', 'TTAS', 'enlarged_size', 'view_size', 'five_crops', 'multi_views', 'plain_view',
-           'combine_views', 'MultiViewPreds', 'ScaleItem', 'ScaleBatch', 'corner_pipeline', 'one_pass_pipelines',
-           'flip_shift_views', 'TTAViews', 'CornerViews', 'FlipShiftViews', 'OnePassViews', 'tta_views', 'tta_preds']
+           'combine_views', 'combine_merged', 'MaskViews', 'MultiViewPreds', 'ScaleItem', 'ScaleBatch',
+           'corner_pipeline', 'one_pass_pipelines', 'mask_geometry', 'draw_geometry', 'flip_shift_views',
+           'flip_shift_merge', 'TTAViews', 'FlipViews', 'CornerViews', 'FlipShiftViews', 'OnePassViews', 'tta_views',
+           'tta_preds']
 
 # %% ../nbs/02_tta.ipynb #0006
 FIVE_CROPS = ('center', 'top_left', 'top_right', 'bottom_left', 'bottom_right')
@@ -51,9 +57,7 @@ def five_crops(x:Tensor, size) -> Tensor:
         raise ValueError(f"`five_crops` needs an image batch (B, C, H, W), got {getattr(x, 'shape', type(x).__name__)}")
     H, W = x.shape[-2:]
     h, w = (size, size) if isinstance(size, int) else size
-    if not (0 < h <= H and 0 < w <= W): raise ValueError(f"crops of {h}×{w} do not fit in a {H}×{W} batch")
-    tops_lefts = [((H - h) // 2, (W - w) // 2), (0, 0), (0, W - w), (H - h, 0), (H - h, W - w)]
-    return torch.stack([x[..., t:t + h, l:l + w] for t, l in tops_lefts])
+    return torch.stack([x[..., t:t + h, l:l + w] for t, l in crop_offsets(H, W, h, w)])
 
 # %% ../nbs/02_tta.ipynb #0014
 def multi_views(x:Tensor, crop_pct:float=CROP_PCT, flip:bool=False) -> Tensor:
@@ -70,8 +74,18 @@ def plain_view(x:Tensor, size) -> Tensor:
 def combine_views(view_probs:Tensor, plain:Tensor, beta:float|None=0.25, use_max:bool=False):
     "TTA prediction from per-view probabilities `(V, ...)` and the plain prediction, as fastai's `tta` combines them."
     agg = view_probs.max(0)[0] if use_max else view_probs.mean(0)
+    return combine_merged(agg, None, plain, beta, use_max)
+
+def combine_merged(agg:Tensor, covered:Tensor|None, plain:Tensor, beta:float|None=0.25, use_max:bool=False):
+    "The views' merged prediction `agg` with the plain one; where no view `covered` a pixel, the plain prediction alone."
+    if covered is not None and not use_max: agg = torch.where(covered, agg, plain)
     if use_max: return torch.maximum(agg, plain)
     return (agg, plain) if beta is None else torch.lerp(agg, plain, beta)
+
+class MaskViews(NamedTuple):
+    "The views of a segmentation batch and how their predictions go back: `merge(view_probs, use_max) -> (agg, covered)`."
+    inputs: Tensor|list
+    merge: Callable
 
 # %% ../nbs/02_tta.ipynb #0020
 class MultiViewPreds(Callback):
@@ -86,8 +100,12 @@ class MultiViewPreds(Callback):
 
     def after_loss(self):
         act = self.act or getcallable(self.learn.loss_func, 'activation')
-        view_probs = torch.stack([act(self.learn.model(v).float()) for v in self._views])
-        res = combine_views(view_probs, act(self.learn.pred.float()), self.beta, self.use_max)
+        v = self._views
+        view_probs = torch.stack([act(self.learn.model(i).float()) for i in (v.inputs if isinstance(v, MaskViews) else v)])
+        plain = act(self.learn.pred.float())
+        if isinstance(v, MaskViews):  # segmentation: each view's map back in the image's frame, per pixel
+            res = combine_merged(*v.merge(view_probs, self.use_max), plain, self.beta, self.use_max)
+        else: res = combine_views(view_probs, plain, self.beta, self.use_max)
         self.learn.pred = torch.cat(res, -1) if isinstance(res, tuple) else res  # split again by `tta`
         self._views = None
 
@@ -133,14 +151,50 @@ def one_pass_pipelines(item_fs, batch_fs) -> tuple|None:
         moved.append(_BATCH_EQUIVALENT[type(t)](t))
     return Pipeline(list(batch_fs), split_idx=1), Pipeline(list(batch_fs) + moved, split_idx=0)
 
+# %% ../nbs/02_tta.ipynb #seg01
+_GEOMETRY = {FlipItem: 'flip', Flip: 'flip', DihedralItem: 'dihedral', Dihedral: 'dihedral'}  # invertible: kind
+
+def _pixel_only(t) -> bool:
+    "A random batch transform that changes pixel values and moves none (lighting, erasing): no inverse needed."
+    from fastai.vision.augment import LightingTfm, RandomErasing
+    return isinstance(t, (LightingTfm, RandomErasing))
+
+def mask_geometry(item_fs, batch_fs) -> list:
+    "The random flips and dihedral turns of the pipelines, as `(kind, p)`; a `ValueError` names any other random transform that moves pixels."
+    geo = []
+    for t, is_item in [(t, True) for t in item_fs] + [(t, False) for t in batch_fs]:
+        if not isinstance(t, RandTransform) or t.split_idx == 1 or isinstance(t, Resize) or _pixel_only(t): continue
+        plain_affine = not isinstance(t, AffineCoordTfm) or (len(t.aff_fs) == 1 and not t.coord_fs and t.size is None)
+        if type(t) in _GEOMETRY and plain_affine:
+            p = t.p if is_item else t.aff_fs[0].keywords.get('p', 0.5)
+            geo.append((_GEOMETRY[type(t)], p)); continue
+        what = 'flip or dihedral combined with other moves' if type(t) in _GEOMETRY else type(t).__name__
+        raise ValueError(f"segmentation TTA cannot map a view made by {what} back onto the mask (it inverts flips "
+                         f"and dihedral turns only): use FlipViews, CornerViews or FlipShiftViews, or give the loader "
+                         f"batch transforms without it")
+    return geo
+
+def draw_geometry(kind:str, p:float, n:int) -> Tensor:
+    "Host draws of `n` dihedral elements: `'flip'` is element 1 with probability `p`; `'dihedral'` a uniform one of 8 with probability `p`."
+    on = torch.rand(n) < p
+    k = torch.ones(n, dtype=torch.long) if kind == 'flip' else torch.randint(0, N_DIHEDRAL, (n,))
+    return k * on
+
 # %% ../nbs/02_tta.ipynb #0026b
+def _flip_shifts(shift): return ((True, 0), (False, shift), (False, -shift), (True, shift), (True, -shift))
+
 def flip_shift_views(x:Tensor, shift:int=1) -> Tensor:
     "The mirror of `x` `(B, C, H, W)`, and both shifted by ±(`shift`, `shift`) pixels: `(5, B, C, H, W)`."
     check_int('shift', shift, 1)
     B, dev = len(x), x.device
     fl = lambda v: torch.full((B,), v, dtype=torch.bool, device=dev)
     sh = lambda d: torch.full((B, 2), d, dtype=torch.long, device=dev)
-    return torch.stack([flip_shift(x, shift, fl(f), sh(d)) for f, d in ((True, 0), (False, shift), (False, -shift), (True, shift), (True, -shift))])
+    return torch.stack([flip_shift(x, shift, fl(f), sh(d)) for f, d in _flip_shifts(shift)])
+
+def flip_shift_merge(view_probs:Tensor, shift:int=1, use_max:bool=False) -> tuple:
+    "The flip-and-shift views' predictions `(5, B, K, H, W)` shifted back and unflipped, merged per pixel: `(agg, covered)`."
+    back = [shift_back(p, d, d, f) for p, (f, d) in zip(view_probs, _flip_shifts(shift))]
+    return merge_views(torch.stack([p for p, _ in back]), torch.stack([s for _, s in back]), use_max)
 
 # %% ../nbs/02_tta.ipynb #0028
 def _predict_dl(learn, ds_idx, dl):
@@ -165,8 +219,22 @@ class TTAViews:
     def setup(self, learn, ds_idx:int=1, dl=None, item_tfms=None, batch_tfms=None):
         "`(loader, plain, views)` on `dl` (or `learn.dls[ds_idx]`), or `None` if it cannot make its views."
         return self.loader(_predict_dl(learn, ds_idx, dl), item_tfms, batch_tfms), self.plain, self.views
+    mask_views = None  # segmentation: `(b) -> MaskViews`, the views and how their predictions map back onto the mask
+    def setup_masks(self, learn, ds_idx:int=1, dl=None, item_tfms=None, batch_tfms=None):
+        "`(loader, plain, views)` of segmentation TTA: the loader as it is (each image decoded once, at the mask's size)."
+        if self.mask_views is None:
+            raise ValueError(f"{type(self).__name__} cannot map its views back onto a mask (it has no `mask_views`): "
+                             f"segmentation TTA takes FlipViews, CornerViews, FlipShiftViews or OnePassViews")
+        return _views_dl(_predict_dl(learn, ds_idx, dl), item_tfms, batch_tfms), (lambda b: b), self.mask_views
 
 # %% ../nbs/02_tta.ipynb #0028a
+@dataclasses.dataclass
+class FlipViews(TTAViews):
+    "The left-right mirror (1 view): the flip TTA of most libraries (timm's `hflip`)."
+    def views(self, b): return b[0].flip(-1)[None]
+    def mask_views(self, b):
+        return MaskViews(self.views(b), lambda p, use_max: merge_views(p.flip(-1), None, use_max))
+
 @dataclasses.dataclass
 class CornerViews(TTAViews):
     "Centre and corner crops at the model's size (mirrored too with `flip`), each image decoded once, larger."
@@ -183,6 +251,13 @@ class CornerViews(TTAViews):
                          lambda bt: corner_pipeline([], bt, c)[1] + ([] if any(map(sized, bt)) else [ScaleBatch(1 / c)]))
     def plain(self, b): return (plain_view(b[0], view_size(*b[0].shape[-2:], self.crop_pct)), *b[1:])
     def views(self, b): return multi_views(b[0], self.crop_pct, self.flip)
+    def mask_views(self, b):
+        "Segmentation: the batch as decoded is the plain view; the crops are cut from it enlarged, and placed back."
+        size = tuple(b[0].shape[-2:])
+        big = enlarged_size(size, self.crop_pct)
+        xe = F.interpolate(b[0], size=big, mode='bilinear', align_corners=False)
+        return MaskViews(multi_views(xe, self.crop_pct, self.flip),
+                         lambda p, use_max: corner_merge(p, big, size, self.flip, use_max))
 
 @dataclasses.dataclass
 class FlipShiftViews(TTAViews):
@@ -190,24 +265,51 @@ class FlipShiftViews(TTAViews):
     shift:int=1 # Pixels of the diagonal translations
     def __post_init__(self): check_int('shift', self.shift, 1)
     def views(self, b): return flip_shift_views(b[0], self.shift)
+    def mask_views(self, b):
+        return MaskViews(self.views(b), lambda p, use_max: flip_shift_merge(p, self.shift, use_max))
 
+# %% ../nbs/02_tta.ipynb #seg05
 @dataclasses.dataclass
 class OnePassViews(TTAViews):
     "fastai's TTA with each image decoded once: `n` draws of the training augmentations applied to the decoded batch."
     n:int=4 # Number of augmented views
     def __post_init__(self): check_int('n', self.n, 1)
-    def setup(self, learn, ds_idx:int=1, dl=None, item_tfms=None, batch_tfms=None):
+    def _pipelines(self, learn, ds_idx, dl, item_tfms, batch_tfms):
         src = ifnone(dl, learn.dls[ds_idx])
-        pipes = one_pass_pipelines(list(src.after_item.fs) + list(item_tfms or []),
-                                   list(src.after_batch.fs) + list(batch_tfms or []))
+        return list(src.after_item.fs) + list(item_tfms or []), list(src.after_batch.fs) + list(batch_tfms or [])
+    def _raw_dl(self, learn, ds_idx, dl, item_tfms):
+        "The loader without batch transforms (applied to each view) and without the item flips (moved to the batch)."
+        return _views_dl(_predict_dl(learn, ds_idx, dl), item_tfms, None,
+                         lambda it: [t for t in it if not isinstance(t, tuple(_BATCH_EQUIVALENT))], lambda bt: [])
+    def setup(self, learn, ds_idx:int=1, dl=None, item_tfms=None, batch_tfms=None):
+        pipes = one_pass_pipelines(*self._pipelines(learn, ds_idx, dl, item_tfms, batch_tfms))
         if pipes is None: return None  # a random item transform with no batch form: fastai's own TTA instead
         plain, aug = pipes
-        dl = _views_dl(_predict_dl(learn, ds_idx, dl), item_tfms, None, lambda it: [t for t in it if not isinstance(t, tuple(_BATCH_EQUIVALENT))], lambda bt: [])
-        return dl, plain, lambda b: [aug(b)[0] for _ in range(self.n)]
+        return self._raw_dl(learn, ds_idx, dl, item_tfms), plain, lambda b: [aug(b)[0] for _ in range(self.n)]
+    def setup_masks(self, learn, ds_idx:int=1, dl=None, item_tfms=None, batch_tfms=None):
+        "Segmentation: the flips and turns drawn here for each image, applied, and undone on its prediction."
+        item_fs, batch_fs = self._pipelines(learn, ds_idx, dl, item_tfms, batch_tfms)
+        geo = mask_geometry(item_fs, batch_fs)  # refuses, by name, what it cannot invert
+        rest = [t for t in batch_fs if type(t) not in _GEOMETRY]
+        aug = Pipeline(rest, split_idx=0)  # the pixel-value augmentations, drawn as in training
+        def views(b):
+            inputs, draws = [], []
+            for _ in range(self.n):
+                x, ks = aug(b)[0], [draw_geometry(kind, p, len(b[0])) for kind, p in geo]
+                for k in ks: x = dihedral_batch(x, k)
+                inputs.append(x); draws.append(ks)
+            def merge(probs, use_max):
+                back = []
+                for p, ks in zip(probs, draws):
+                    for k in reversed(ks): p = dihedral_batch(p, k, inverse=True)
+                    back.append(p)
+                return merge_views(torch.stack(back), None, use_max)
+            return MaskViews(inputs, merge)
+        return self._raw_dl(learn, ds_idx, dl, item_tfms), Pipeline(batch_fs, split_idx=1), views
 
 # %% ../nbs/02_tta.ipynb #0028c
 TTAS = {'fastai': None, 'fastai_one_pass': OnePassViews(), 'corners': CornerViews(), 'corners_flip': CornerViews(flip=True),
-        'flip_shift': FlipShiftViews()}  # name: view object (`None`: fastai's own TTA)
+        'flip_shift': FlipShiftViews(), 'flip': FlipViews()}  # name: view object (`None`: fastai's own TTA)
 
 def tta_views(n:int=None, use_corners:bool=False, crop_pct:float=None, flip:bool=False, one_pass:bool=False,
               flip_shift:int=None) -> TTAViews|None:
@@ -250,14 +352,19 @@ def tta(self:Learner,
     flip:bool=False, # Corner path: also predict each crop mirrored left-right (10 views)
     one_pass:bool=False, # `OnePassViews`: fastai's TTA with each image decoded once
     flip_shift:int=None, # `FlipShiftViews`: the mirror and diagonal translations by ± this many pixels (5 views)
+    task:str=None, # 'classification' or 'segmentation' (each view mapped back, per pixel); default: from the targets
 ):
     "Predictions on `ds_idx`/`dl` with TTA: fastai's (`n` augmented passes), or those of `views`."
     if beta is not None and not use_max: check_number('beta', beta, 0, 1)
+    task = target_task(self.dls) if task is None else check_choice('task', task, TASKS)
     short = tta_views(n, use_corners, crop_pct, flip, one_pass, flip_shift)
     if views is not None and (short is not None or n is not None):
         raise ValueError("give the TTA as `views` or with its shorthand flags (`use_corners`, `one_pass`, "
                          "`flip_shift`, `n`), not both")
     views = ifnone(views, short)
+    if task == 'segmentation':  # fastai's TTA never undoes a view: its one-pass form, which does, stands in
+        vdl, plain, fn = ifnone(views, OnePassViews(ifnone(n, 4))).setup_masks(self, ds_idx, dl, item_tfms, batch_tfms)
+        return _predict(self, vdl, MultiViewPreds(plain, fn, beta, use_max))
     if views is not None:
         ready = views.setup(self, ds_idx, dl, item_tfms, batch_tfms)
         if ready is not None:
