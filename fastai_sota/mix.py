@@ -17,16 +17,18 @@ from fastai.layers import NoneReduce
 from fastai.learner import Learner
 from fastai.torch_core import unsqueeze
 from fastai.callback.mixup import reduce_loss
+from fastai.vision.learner import get_c
 from .checks import check_number, check_int, check_choice
 from .losses import LabelSmoothingCrossEntropy, LabelSmoothingCrossEntropyFlat
 from .compat import plain_model
+from .loaders import target_task, is_mask_batch
 
 # %% auto #0
-__all__ = ['LOSS_MODES', 'MIXES', 'sample_lam', 'partner_perm', 'lerp_batch', 'mix_targets', 'rand_boxes', 'box_lam', 'box_mask',
-           'paste_masked', 'cutmix', 'fourier_noise', 'fmix_masks', 'fmix', 'resize_boxes', 'resizemix',
-           'takes_soft_targets', 'choose_loss_mode', 'MixCallback', 'MixUp', 'CutMix', 'CutMixUp', 'FMix', 'ResizeMix',
-           'default_mix_modules', 'ManifoldMixup', 'smooth_masks', 'smoothmix', 'SmoothMix', 'check_mix',
-           'mix_callback']
+__all__ = ['LOSS_MODES', 'MIXES', 'sample_lam', 'partner_perm', 'lerp_batch', 'one_hot_targets', 'mix_targets', 'rand_boxes',
+           'box_lam', 'box_mask', 'paste_target', 'paste_masked', 'cutmix', 'fourier_noise', 'fmix_masks', 'fmix',
+           'resize_boxes', 'resizemix', 'takes_soft_targets', 'choose_loss_mode', 'MixCallback', 'check_mask_mix',
+           'MixUp', 'CutMix', 'CutMixUp', 'FMix', 'ResizeMix', 'default_mix_modules', 'ManifoldMixup', 'smooth_masks',
+           'smoothmix', 'SmoothMix', 'check_mix', 'mix_callback']
 
 # %% ../nbs/04_mix.ipynb #0006
 def _check_alpha(alpha, name='alpha'): return check_number(name, alpha, 0, lo_open=True)  # the Beta(α, α) parameter
@@ -52,11 +54,17 @@ def lerp_batch(x:Tensor, perm:Tensor, lam) -> Tensor:
     # `index_select`: far faster than `x[perm]` on the CPU
     return torch.lerp(x.index_select(0, perm), x, _bcast(lam, x))
 
+def one_hot_targets(y:Tensor, n_classes:int) -> Tensor:
+    "Class indices `y` `(B, ...)` as one-hot float targets on axis 1: `(B, n_classes, ...)` (masks `(B, H, W)` too)."
+    if n_classes is None: raise ValueError("`n_classes` is needed to mix class-index targets")
+    # `scatter_`, not `one_hot`: `one_hot` reads the range back from the device
+    return torch.zeros(len(y), n_classes, *y.shape[1:], device=y.device).scatter_(1, y.long()[:, None], 1.)
+
 def mix_targets(y:Tensor, perm:Tensor, lam, n_classes:int=None) -> Tensor:
-    "Soft targets of the mix: one-hot (or float) targets blended as `λ·y + (1-λ)·y[perm]`."
-    if not y.is_floating_point():
-        if n_classes is None: raise ValueError("`n_classes` is needed to mix class-index targets")
-        y = torch.zeros(len(y), n_classes, device=y.device).scatter_(1, y.long()[:, None], 1.)  # `one_hot` reads the range back
+    "Soft targets of the mix: one-hot (or float) targets blended as `λ·y + (1-λ)·y[perm]`; λ per item or, for masks, per pixel `(B, 1, H, W)`."
+    if not y.is_floating_point(): y = one_hot_targets(y, n_classes)
+    if isinstance(lam, Tensor) and lam.ndim == y.ndim and lam.ndim > 1:  # a weight map
+        return torch.lerp(y.index_select(0, perm), y, lam.to(y.dtype))
     return lerp_batch(y, perm, lam)
 
 # %% ../nbs/04_mix.ipynb #0012
@@ -92,22 +100,32 @@ def _check_image_batch(x, name):
         raise ValueError(f"{name} mixes images: it needs an input batch (B, C, H, W), got "
                          f"{getattr(x, 'shape', type(x).__name__)}")
 
+def paste_target(y:Tensor, perm:Tensor, mask:Tensor) -> Tensor:
+    "Masks `y` `(B, H, W)` with the partner's mask where `mask` `(B or 1, 1, H, W)` is `True`: hard targets stay hard."
+    return torch.where(mask[:, 0], y.index_select(0, perm), y)
+
 def paste_masked(x:Tensor, perm:Tensor, mask:Tensor) -> Tensor:
     "`x` with the partner's pixels where `mask` `(B, 1, H, W)` is `True`."
     # `lerp` with a 0/1 weight is exact (PyTorch computes `end - diff*(1-w)` for w >= 0.5) and faster than `where` here
     return torch.lerp(x, x.index_select(0, perm), mask.to(x.dtype))
 
-def cutmix(x:Tensor, perm:Tensor, lam:Tensor, per_element:bool=False, inplace:bool=False):
-    "CutMix `x` `(B, C, H, W)` with its partners, boxes for `lam` (one, or `(B,)`): `(mixed, exact λ (B,))`."
+def cutmix(x:Tensor, perm:Tensor, lam:Tensor, per_element:bool=False, inplace:bool=False, target:Tensor=None):
+    "CutMix `x` `(B, C, H, W)` with its partners, boxes for `lam` (one, or `(B,)`): `(mixed, exact λ (B,))`, and the mixed `target` masks if given."
     _check_image_batch(x, 'CutMix')
     h, w = x.shape[-2:]
     if not per_element:
         t, l, b, r = rand_boxes(h, w, lam.flatten()[:1])[0].tolist()
         out = x if inplace else x.clone()
         out[..., t:b, l:r] = x[..., t:b, l:r].index_select(0, perm)  # the right side is a copy: safe in place
-        return out, box_lam(torch.tensor([[t, l, b, r]], device='cpu'), h, w).to(x.device).expand(len(x))
+        res = out, box_lam(torch.tensor([[t, l, b, r]], device='cpu'), h, w).to(x.device).expand(len(x))
+        if target is None: return res
+        yt = target.clone()
+        yt[..., t:b, l:r] = target[..., t:b, l:r].index_select(0, perm)
+        return *res, yt
     boxes = rand_boxes(h, w, lam.to(x.device))  # per element: drawn on the device
-    return paste_masked(x, perm, box_mask(boxes, h, w)), box_lam(boxes, h, w)
+    mask = box_mask(boxes, h, w)
+    res = paste_masked(x, perm, mask), box_lam(boxes, h, w)
+    return res if target is None else (*res, paste_target(target, perm, mask))
 
 # %% ../nbs/04_mix.ipynb #0018
 def fourier_noise(n:int, h:int, w:int, decay_power:float=3., device=None) -> Tensor:
@@ -128,12 +146,13 @@ def fmix_masks(lam:Tensor, h:int, w:int, decay_power:float=3.):
     keep = (noise >= top) & (k[:, None] > 0)
     return keep.view(-1, 1, h, w), keep.float().mean(1)
 
-def fmix(x:Tensor, perm:Tensor, lam:Tensor, decay_power:float=3., per_element:bool=True):
-    "FMix `x` `(B, C, H, W)` with its partners; returns `(mixed, exact λ (B,))`."
+def fmix(x:Tensor, perm:Tensor, lam:Tensor, decay_power:float=3., per_element:bool=True, target:Tensor=None):
+    "FMix `x` `(B, C, H, W)` with its partners; returns `(mixed, exact λ (B,))`, and the mixed `target` masks if given."
     _check_image_batch(x, 'FMix')
     h, w = x.shape[-2:]
     masks, lam = fmix_masks(lam.to(x.device) if per_element else lam.flatten()[:1].to(x.device), h, w, decay_power)
-    return paste_masked(x, perm, ~masks), lam.expand(len(x))
+    res = paste_masked(x, perm, ~masks), lam.expand(len(x))
+    return res if target is None else (*res, paste_target(target, perm, ~masks))
 
 # %% ../nbs/04_mix.ipynb #0021
 def _check_scope(scope, name:str='scope'):
@@ -150,8 +169,8 @@ def resize_boxes(h:int, w:int, tau:Tensor) -> Tensor:
     left = (torch.rand(len(tau), device=tau.device) * (w - bw + 1)).long()
     return torch.stack([top, left, top + bh, left + bw], 1)
 
-def resizemix(x:Tensor, perm:Tensor, scope=(0.1, 0.8), per_element:bool=False, inplace:bool=False):
-    "ResizeMix `x` `(B, C, H, W)`: each partner shrunk by `τ ~ U(scope)` and pasted; returns `(mixed, exact λ (B,))`."
+def resizemix(x:Tensor, perm:Tensor, scope=(0.1, 0.8), per_element:bool=False, inplace:bool=False, target:Tensor=None):
+    "ResizeMix `x` `(B, C, H, W)`: each partner shrunk by `τ ~ U(scope)` and pasted; `(mixed, exact λ (B,))`, and the `target` masks so mixed (nearest)."
     _check_image_batch(x, 'ResizeMix')
     lo, hi = _check_scope(scope)
     B, C, h, w = x.shape
@@ -163,7 +182,12 @@ def resizemix(x:Tensor, perm:Tensor, scope=(0.1, 0.8), per_element:bool=False, i
         small = F.interpolate(x.float(), size=(b - t, r - l), mode='bilinear', antialias=True, align_corners=False)[perm]
         out = x if inplace else x.clone()
         out[..., t:b, l:r] = small.to(x.dtype)
-        return out, box_lam(boxes, h, w).to(x.device).expand(B)
+        res = out, box_lam(boxes, h, w).to(x.device).expand(B)
+        if target is None: return res
+        yt = target.clone()
+        yt[..., t:b, l:r] = F.interpolate(target.index_select(0, perm)[:, None].float(), size=(b - t, r - l),
+                                          mode='nearest-exact')[:, 0].to(target.dtype)
+        return *res, yt
     # per element: sample the partner so that box i holds the whole partner image (affine grid in normalized coordinates)
     t, l, b, r = boxes.float().unbind(1)
     bh, bw = b - t, r - l
@@ -172,7 +196,12 @@ def resizemix(x:Tensor, perm:Tensor, scope=(0.1, 0.8), per_element:bool=False, i
     theta[:, 1, 1], theta[:, 1, 2] = h / bh, (h - 2 * t) / bh - 1
     grid = F.affine_grid(theta, (B, C, h, w), align_corners=False)
     pasted = F.grid_sample(x.index_select(0, perm).float(), grid, mode='bilinear', padding_mode='border', align_corners=False).to(x.dtype)
-    return torch.lerp(x, pasted, box_mask(boxes, h, w).to(x.dtype)), box_lam(boxes, h, w)
+    inside = box_mask(boxes, h, w)
+    res = torch.lerp(x, pasted, inside.to(x.dtype)), box_lam(boxes, h, w)
+    if target is None: return res
+    ym = F.grid_sample(target.index_select(0, perm)[:, None].float(), grid, mode='nearest', padding_mode='border',
+                       align_corners=False)[:, 0].round().to(target.dtype)
+    return *res, torch.where(inside[:, 0], ym, target)
 
 # %% ../nbs/04_mix.ipynb #0025
 LOSS_MODES = ('stack', 'soft', 'interp')
@@ -197,6 +226,7 @@ class MixCallback(Callback):
     "Base of the mixes: each training batch mixed with a permutation of itself, the targets and loss to match."
     run_valid, order = False, MixedPrecision.order - 1
     mix_name, alphas = None, ('alpha',)  # the registry name (fastai's `name` stays the learner attribute); `--alpha`'s
+    mask_targets = None  # segmentation: 'hard' (the partner's mask pasted) or 'soft' (per-pixel probabilities); None: refused
 
     def __init_subclass__(cls, name:str=None, alphas:tuple=None, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -242,21 +272,54 @@ def preview(self:MixCallback, x:Tensor, y:Tensor, n_classes:int=None):
     return xm, ty
 
 # %% ../nbs/04_mix.ipynb #0028d
+def check_mask_mix(cb:MixCallback, loss_func):
+    "Refuse, before training, a mix that cannot carry masks, or a loss that cannot take the targets it gives."
+    name = type(cb).__name__
+    if cb.mask_targets is None:
+        raise ValueError(f"{name} cannot mix segmentation masks: {getattr(cb, 'mask_refusal', 'it has no `mix_xy`')}; "
+                         f"use MixUp, CutMix, CutMixUp, FMix, ResizeMix or SmoothMix")
+    if cb.loss_mode not in (None, 'soft'):
+        raise ValueError(f"`loss_mode={cb.loss_mode!r}` applies to class targets: a mix of masks trains on the mixed masks")
+    axis = getattr(loss_func, 'axis', 1)
+    if axis not in (1, -3):
+        raise ValueError(f"the loss's class axis is {axis}: masks need the class axis 1 of the (B, K, H, W) output "
+                         f"(e.g. CrossEntropyLossFlat(axis=1))")
+    if cb.mask_targets == 'soft' and not takes_soft_targets(loss_func):
+        raise ValueError(f"{name} gives per-pixel probability targets, which {type(loss_func).__name__} cannot take: use "
+                         f"LabelSmoothingCrossEntropyFlat(axis=1) (eps=0. for plain cross-entropy) or "
+                         f"nn.CrossEntropyLoss(), or a mix that pastes hard masks (CutMix, FMix, ResizeMix)")
+
+@patch
+def before_fit(self:MixCallback):
+    "Segmentation targets: check, before any step, that this mix can carry the masks and the loss can take them."
+    self._n_mask_classes = None
+    if target_task(self.learn.dls) == 'segmentation': self._check_masks()
+
+@patch
+def _check_masks(self:MixCallback):
+    check_mask_mix(self, self.learn.loss_func)
+    self._n_mask_classes = get_c(self.learn.dls)
+
 @patch
 def before_batch(self:MixCallback):
     if len(self.learn.xb) != 1 or len(self.learn.yb) != 1:
         raise ValueError(f"{type(self).__name__} needs one input and one target, got {len(self.learn.xb)} and "
                          f"{len(self.learn.yb)}")
     x, y = self.learn.xb[0], self.learn.yb[0]
-    self._mode = choose_loss_mode(self.learn.loss_func, y, self.loss_mode)
     self._perm = partner_perm(len(x), x.device)
-    xm, lam = self.mix_x(x, self._perm)
+    if is_mask_batch(y):  # masks `(B, H, W)`: mixed with the images (shapes only: no device sync)
+        if getattr(self, '_n_mask_classes', None) is None: self._check_masks()
+        self._mode = 'soft'
+        xm, lam, ym = self.mix_xy(x, y, self._perm, self._n_mask_classes)
+    else:
+        self._mode = choose_loss_mode(self.learn.loss_func, y, self.loss_mode)
+        xm, lam = self.mix_x(x, self._perm)
+        ym = (mix_targets(y, self._perm, lam.to(x.device), self.learn.dls.c) if self._mode == 'soft' else
+              lerp_batch(y, self._perm, lam.to(x.device)) if self._mode == 'interp' else y)
     if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
         xm = xm.contiguous(memory_format=torch.channels_last)
     self._lam = lam.to(x.device)
-    self.learn.xb = (xm,)
-    if self._mode == 'soft': self.learn.yb = (mix_targets(y, self._perm, self._lam, self.learn.dls.c),)
-    elif self._mode == 'interp': self.learn.yb = (lerp_batch(y, self._perm, self._lam),)
+    self.learn.xb, self.learn.yb = (xm,), (ym,)
 
 @patch
 def after_loss(self:MixCallback):
@@ -273,9 +336,14 @@ class MixUp(MixCallback, name='mixup'):
     def __init__(self, alpha:float=0.4, per_element:bool=True, loss_mode:str=None):
         super().__init__(loss_mode, per_element, alpha=alpha)
 
+    mask_targets = 'soft'
     def mix_x(self, x, perm):
         lam = self.draw_lam(x, dominant=True)
         return lerp_batch(x, perm, lam), lam
+    def mix_xy(self, x, y, perm, n_classes):
+        "Images and masks `(B, H, W)`: the blend, and per-pixel probability targets `(B, n_classes, H, W)`."
+        xm, lam = self.mix_x(x, perm)
+        return xm, lam, mix_targets(y, perm, lam, n_classes)
 
 # %% ../nbs/04_mix.ipynb #0030b
 class CutMix(MixCallback, name='cutmix'):
@@ -283,9 +351,13 @@ class CutMix(MixCallback, name='cutmix'):
     def __init__(self, alpha:float=1.0, per_element:bool=False, loss_mode:str=None):
         super().__init__(loss_mode, per_element, alpha=alpha)
 
-    def mix_x(self, x, perm):  # per batch: one box, drawn on the host; per element: on the device
-        lam = sample_lam(self.alpha, len(x), x.device) if self.per_element else sample_lam(self.alpha, device='cpu')
-        return cutmix(x, perm, lam, self.per_element, inplace=True)
+    mask_targets = 'hard'
+    def _draw(self, x):  # per batch: one box, drawn on the host; per element: on the device
+        return sample_lam(self.alpha, len(x), x.device) if self.per_element else sample_lam(self.alpha, device='cpu')
+    def mix_x(self, x, perm): return cutmix(x, perm, self._draw(x), self.per_element, inplace=True)
+    def mix_xy(self, x, y, perm, n_classes=None):
+        "Images and masks `(B, H, W)`: the partner's box pasted into both (hard targets stay hard)."
+        return cutmix(x, perm, self._draw(x), self.per_element, inplace=True, target=y)
 
 # %% ../nbs/04_mix.ipynb #0030c
 class CutMixUp(MixCallback, name='cutmixup', alphas=('mixup_alpha', 'cutmix_alpha')):
@@ -295,21 +367,30 @@ class CutMixUp(MixCallback, name='cutmixup', alphas=('mixup_alpha', 'cutmix_alph
         super().__init__(loss_mode, per_element, mixup_alpha=mixup_alpha, cutmix_alpha=cutmix_alpha)
         self.switch_prob = check_number('switch_prob', switch_prob, 0, 1)
 
-    def mix_x(self, x, perm):
+    mask_targets = 'soft'
+    def mix_x(self, x, perm): return self.mix_xy(x, None, perm)[:2]
+    def mix_xy(self, x, y, perm, n_classes=None):
+        "Images and (if `y` is given) masks `(B, H, W)`: per-pixel probability targets, one-hot where a box was cut."
         _check_image_batch(x, 'CutMixUp')
-        if not self.per_element:
-            if random.random() < self.switch_prob:
-                return cutmix(x, perm, sample_lam(self.cutmix_alpha, device='cpu'), inplace=True)
-            lam = self.draw_lam(x, self.mixup_alpha, dominant=True)
-            return lerp_batch(x, perm, lam), lam
+        soft = lambda lam: None if y is None else mix_targets(y, perm, lam, n_classes)
+        if self.per_element:
+            wmap, lam = self.weights(x)
+            return torch.lerp(x.index_select(0, perm), x, wmap.to(x.dtype)), lam, soft(wmap)
+        if random.random() < self.switch_prob:
+            xm, lam, *ym = cutmix(x, perm, sample_lam(self.cutmix_alpha, device='cpu'), inplace=True, target=y)
+            return xm, lam, (one_hot_targets(ym[0], n_classes) if ym else None)
+        lam = self.draw_lam(x, self.mixup_alpha, dominant=True)
+        return lerp_batch(x, perm, lam), lam, soft(lam)
+
+    def weights(self, x):
+        "Per element: each image's weight of the original `(B, 1, H, W)` (0 in its box if cut, λ if blended), and λ."
         n, (h, w) = len(x), x.shape[-2:]
         use_cut = torch.rand(n, device=x.device) < self.switch_prob
         boxes = rand_boxes(h, w, sample_lam(self.cutmix_alpha, n, x.device))
         lm = sample_lam(self.mixup_alpha, n, x.device, dominant=True)
-        xp = x.index_select(0, perm)
-        base = torch.lerp(xp, x, _bcast(torch.where(use_cut, torch.ones_like(lm), lm), x))  # cut images: the original
-        out = torch.lerp(base, xp, (box_mask(boxes, h, w) & use_cut[:, None, None, None]).to(x.dtype))
-        return out, torch.where(use_cut, box_lam(boxes, h, w).to(lm), lm)
+        cut = box_mask(boxes, h, w) & use_cut[:, None, None, None]  # lerp with 0/1 weights is exact: the pasted pixels
+        wmap = torch.where(cut, 0., torch.where(use_cut, 1., lm)[:, None, None, None].expand_as(cut))
+        return wmap, torch.where(use_cut, box_lam(boxes, h, w).to(lm), lm)
 
 # %% ../nbs/04_mix.ipynb #0030d
 class FMix(MixCallback, name='fmix'):
@@ -318,7 +399,11 @@ class FMix(MixCallback, name='fmix'):
         super().__init__(loss_mode, per_element, alpha=alpha)
         self.decay_power = _check_alpha(decay_power, 'decay_power')
 
+    mask_targets = 'hard'
     def mix_x(self, x, perm): return fmix(x, perm, self.draw_lam(x, expand=False), self.decay_power, self.per_element)
+    def mix_xy(self, x, y, perm, n_classes=None):
+        "Images and masks `(B, H, W)`: both cut along the same Fourier mask (hard targets stay hard)."
+        return fmix(x, perm, self.draw_lam(x, expand=False), self.decay_power, self.per_element, target=y)
 
 # %% ../nbs/04_mix.ipynb #0030e
 class ResizeMix(MixCallback, name='resizemix', alphas=()):
@@ -326,7 +411,11 @@ class ResizeMix(MixCallback, name='resizemix', alphas=()):
     def __init__(self, scope:tuple=(0.1, 0.8), per_element:bool=False, loss_mode:str=None):
         super().__init__(loss_mode, per_element); self.scope = _check_scope(scope)
 
+    mask_targets = 'hard'
     def mix_x(self, x, perm): return resizemix(x, perm, self.scope, self.per_element, inplace=True)
+    def mix_xy(self, x, y, perm, n_classes=None):
+        "Images and masks `(B, H, W)`: the partner's mask shrunk (nearest) into the same box (hard targets stay hard)."
+        return resizemix(x, perm, self.scope, self.per_element, inplace=True, target=y)
 
 # %% ../nbs/04_mix.ipynb #0032
 _SHORTCUTS = ('downsample', 'idpath', 'shortcut')
@@ -360,12 +449,15 @@ class _Armed:
 
 class ManifoldMixup(MixCallback, name='manifold'):
     "Manifold Mixup (Verma et al. 2019): mix the input or the hidden activations of a random eligible module."
+    mask_refusal = ("a U-Net's skip connections carry the unmixed features of the layers before the mixed one (and, "
+                    "with `last_cross`, the unmixed input) to the decoder, so no mixed mask matches what it sees")
     def __init__(self, alpha:float=2.0, modules:list=None, include_input:bool=True, per_element:bool=False, loss_mode:str=None):
         super().__init__(loss_mode, per_element, alpha=alpha)
         self.modules, self.include_input = modules, include_input
         self._handles, self._mods, self._armed, self._fns = [], None, _Armed(), None
 
     def before_fit(self):
+        super().before_fit()  # refuses segmentation targets (see the masks section)
         self._remove(); self._fns = None
         model = plain_model(self.learn.model)
         mods = default_mix_modules(model) if self.modules is None else list(self.modules)
@@ -447,9 +539,15 @@ class SmoothMix(MixCallback, name='smoothmix', alphas=()):
     def __init__(self, sigma:tuple=(0.25, 0.5), per_element:bool=True, loss_mode:str=None):
         super().__init__(loss_mode, per_element); self.sigma = _check_scope(sigma, 'sigma')
 
-    def mix_x(self, x, perm):
+    mask_targets = 'soft'
+    def _masks(self, x):
         _check_image_batch(x, 'SmoothMix')
-        return smoothmix(x, perm, smooth_masks(len(x) if self.per_element else 1, *x.shape[-2:], self.sigma, x.device))
+        return smooth_masks(len(x) if self.per_element else 1, *x.shape[-2:], self.sigma, x.device)
+    def mix_x(self, x, perm): return smoothmix(x, perm, self._masks(x))
+    def mix_xy(self, x, y, perm, n_classes):
+        "Images and masks `(B, H, W)`: per-pixel probability targets weighted by the same soft mask."
+        m = self._masks(x)
+        return *smoothmix(x, perm, m), mix_targets(y, perm, 1 - m, n_classes)
 
 # %% ../nbs/04_mix.ipynb #sm08
 def check_mix(mix:str='none', alpha:float=None):
