@@ -24,14 +24,15 @@ from .progressive import ResizeInputs, recalibrate_bn
 from .recipes import RECIPES
 from .learner import check_settings
 from .fit import fit_run, versions, process_seconds
+from .segment import fit_seg_run
 from .report import (budgets, summarize_grid, grid_table, grid_chart, ablation_table, ablation_chart, verdict_chart,
-                                html_report, Verdicts, CONDITION_SEP, reference_of, split_condition)
+                                html_report, Verdicts, CONDITION_SEP, reference_of, split_condition, metric_of)
 
 # %% auto #0
 __all__ = ['REFERENCE', 'PROGRESSIVE', 'TTA_CHOICES', 'CPU10', 'BASELINE', 'EMA_DECAY', 'NOISE_LEVELS', 'NOISE_REFERENCE',
-           'NOISE_ROWS', 'TIERS', 'ENGINES', 'mix_rows', 'grid', 'crossover', 'data_rows', 'noise_condition',
-           'noise_rows', 'grid_rows', 'run_key', 'run_job', 'grid_jobs', 'merge_records', 'run_grid', 'sota_bench',
-           'parse_baseline', 'prepare_bench', 'run_bench', 'main', 'did_it_help']
+           'NOISE_ROWS', 'SEG_ROWS', 'TIERS', 'ENGINES', 'mix_rows', 'grid', 'crossover', 'data_rows',
+           'noise_condition', 'noise_rows', 'grid_rows', 'run_key', 'run_job', 'grid_jobs', 'merge_records', 'run_grid',
+           'sota_bench', 'parse_baseline', 'prepare_bench', 'run_bench', 'main', 'did_it_help']
 
 # %% ../nbs/08a_bench.ipynb #0005
 REFERENCE = 'exact normalization'
@@ -111,6 +112,9 @@ def noise_rows(settings:dict=None) -> dict:
     return {f'{t}{CONDITION_SEP}{noise_condition(l)}': dict(change, label_noise=l) for l in NOISE_LEVELS for t, change in NOISE_ROWS.items()}
 
 # %% ../nbs/08a_bench.ipynb #0005d
+SEG_ROWS = {'no mix': dict(), 'CutMix': dict(mix='cutmix'), 'MixUp': dict(mix='mixup'), 'label smoothing 0.1': dict(ls=0.1)}
+_SEG = dict(task='segmentation', bs=32, lr=3e-3, size=64)  # `fit_seg_run`'s settings: a U-Net from scratch on `fashion_seg`
+
 def _tier(rows:dict, reference:str, ttas=(), **settings) -> dict: return dict(rows=rows, reference=reference, ttas=tuple(ttas), settings=settings)
 
 _FMNIST = dict(data='fashion_mnist', bs=128, lr=3e-3, arch='xresnet18', aug='flip_crop')
@@ -133,6 +137,11 @@ TIERS = {
                    subset=500, epochs=20, valid_subset=300),
     'noise_smoke': _tier(noise_rows, NOISE_REFERENCE, (), data='sample', arch='resnet28', bs=32, lr=3e-3, aug='none', loader='array',
                          subset=200, epochs=2, valid_subset=100),
+    # segmentation: no TTA / flip / corners on the reference's model; no mix, CutMix, MixUp, label smoothing; verdicts on mIoU
+    'segmentation': _tier(SEG_ROWS, 'no mix', ('flip', 'corners'), **_SEG, data='fashion_mnist', n_train=800, n_valid=300,
+                          epochs=(4, 10)) | dict(metric='miou'),
+    'segmentation_smoke': _tier(SEG_ROWS, 'no mix', ('flip', 'corners'), **_SEG, data='sample', n_train=48, n_valid=24,
+                                epochs=1) | dict(metric='miou'),
     'progressive': _tier(PROGRESSIVE, 'fixed 64 px', (), **_FMNIST, subset=2000, size=64, epochs=5, valid_subset=500) | dict(
         probes=dict(sizes=(32, 48, 64), bn_recal=64)),  # each model tested at other sizes, and with its BatchNorm statistics re-estimated at 64 px
 }
@@ -191,9 +200,24 @@ def _probe(learn, probes:dict) -> dict:
             out['accuracy_bn_recal'] = acc(probes['bn_recal'])
     return out
 
+def _seg_job(job:dict) -> dict:
+    "One segmentation run (`fit_seg_run`): its record and, on the reference, one per TTA (the merged prediction's metrics)."
+    fit = {k: v for k, v in job['fit'].items() if k != 'task'}
+    ttas = tuple(job['ttas']) if job['reference'] else ()
+    _, rec = fit_seg_run(seed=job['seed'], ttas=ttas, fastai_tta=bool(ttas), **fit)
+    e, row = fit['epochs'], job['row']
+    r = dict(row=row, epochs=e, **rec['final'], train_time_s=rec['wall_time_s'], predict_time_s=rec['predict_time_s'],
+             valid_curve=[x['miou'] for x in rec['epochs']], epoch_log=rec['epochs'])
+    if 'fastai_tta_time_s' in rec: r['fastai_tta_time_s'] = rec['fastai_tta_time_s']
+    out = {job['key']: r}
+    for name, m in rec['tta'].items():
+        out[run_key(f'{row} + TTA {name}', e, job['settings'])] = dict(row=f'{row} + TTA {name}', epochs=e, **m)
+    return out
+
 def run_job(job:dict, device:int=None) -> dict:
     "Train one run of a grid (`grid_jobs`): `{key: record}`, the reference's with a record per TTA evaluated on its model."
     if device is not None: torch.cuda.set_device(device)
+    if job['fit'].get('task') == 'segmentation': return _seg_job(job)
     learn, rec = fit_run(seed=job['seed'], **job['fit'])
     r = _run_record(job['row'], job['fit']['epochs'], learn, rec)
     out = {job['key']: r}
@@ -290,7 +314,8 @@ def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:
     path, runs_dir = Path(out)/f'bench_{tier}.json', Path(out)/f'bench_{tier}.runs'
     res = json.loads(path.read_text()) if path.exists() else {}
     if res.get('settings', settings) != settings: res = {}  # other settings: start again
-    res.update(command=command or f'OMP_NUM_THREADS={torch.get_num_threads()} sota-bench --tier {tier} --seeds {len(seeds)}', settings=settings,
+    metric = t.get('metric', 'accuracy')
+    res.update(metric=metric, command=command or f'OMP_NUM_THREADS={torch.get_num_threads()} sota-bench --tier {tier} --seeds {len(seeds)}', settings=settings,
                versions=versions(), reference=ref, **({} if data_summary is None else dict(data_summary=data_summary)))
     runs = merge_records(runs_dir, settings, res.setdefault('runs', {}))
     res['startup_s'] = process_seconds()  # the process's start-up before the first run (imports)
@@ -305,9 +330,9 @@ def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:
         write_json(_record_path(runs_dir, job), dict(seed=job['seed'], settings=settings, records=recs))
         for key, r in recs.items(): runs.setdefault(key, {})[str(job['seed'])] = r
         r = recs[job['key']]
-        print(f"{job['key']} seed {job['seed']}: accuracy {r['accuracy']:.4f} ({r['train_time_s']:.0f} s)", flush=True)
+        print(f"{job['key']} seed {job['seed']}: {metric_of(res)[1]} {r[metric]:.4f} ({r['train_time_s']:.0f} s)", flush=True)
         write_json(path, res)
-    res['summary'] = summarize_grid(runs, ref, len(budgets(settings)) > 1)
+    res['summary'] = summarize_grid(runs, ref, len(budgets(settings)) > 1, metric=metric)
     res['failed'] = failed  # `run_bench` writes the report of the others, then fails
     write_json(path, res)
     return res
@@ -315,7 +340,7 @@ def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:
 
 # %% ../nbs/08a_bench.ipynb #0011
 def sota_bench(
-    tier:str=None, # cpu (~1 hour on 2 cores), gpu (full data, 20 epochs), crossover (10-120 epochs), progressive, tta_choice, cpu10 (the recipe's ablation), noise (label noise), smoke, crossover_smoke, cpu10_smoke, noise_smoke; data with --data (default: cpu, or data)
+    tier:str=None, # cpu (~1 hour on 2 cores), gpu (full data, 20 epochs), crossover (10-120 epochs), progressive, tta_choice, cpu10 (the recipe's ablation), noise (label noise), segmentation (U-Net on fashion_seg: TTA, mixes, mIoU), smoke, crossover_smoke, cpu10_smoke, noise_smoke, segmentation_smoke; data with --data (default: cpu, or data)
     seeds:int=3, # Number of seeds (0, 1, ...)
     only:str=None, # Comma-separated rows to run (default: all); the reference always runs
     out:str='results', # Folder for bench_<tier>.json, .md, .png and .html
@@ -363,6 +388,12 @@ def prepare_bench(args:dict) -> dict:
     if a.get('data') is not None and tier != 'data': raise ValueError(f"`--data` runs the data tier: drop `--tier {tier}`")
     if tier == 'data' and a.get('data') is None: raise ValueError("the data tier needs `--data PATH` (an image folder or a dataset name)")
     if a.get('baseline') is not None and tier != 'data': raise ValueError("`--baseline` is the data tier's: give `--data PATH` too")
+    seg = TIERS[tier]['settings'].get('task') == 'segmentation'
+    if seg:
+        extra = [k for k in ('subset', 'arch', 'valid_pct', 'label_noise', 'baseline') if a.get(k) is not None]
+        if extra: raise ValueError(f"the {tier} tier takes --epochs, --size and --only, not "
+                                   f"{', '.join('--' + k.replace('_', '-') for k in extra)}")
+        if a.get('size') is not None: check_int('size', a['size'], 28)
     if a.get('label_noise') is not None:
         if tier.startswith('noise'): raise ValueError(f"the {tier} tier trains every row under each of its own noise levels: drop `--label-noise`")
         parse_label_noise(a['label_noise'])
@@ -378,7 +409,7 @@ def prepare_bench(args:dict) -> dict:
     settings = TIERS[tier]['settings'] | overrides
     only = a['only'].split(',') if a['only'] else None
     rows, summary = grid_rows(tier, only, settings), None
-    for change in rows.values():  # every run's settings, before any data is read
+    for change in rows.values() if not seg else ():  # every run's settings, before any data is read
         check_settings(**{k: v for k, v in (settings | change).items() if k != 'n_seeds'} | dict(epochs=budgets(settings)[0]))
     if tier == 'data':
         root = resolve_data(settings['data'], settings.get('size'))

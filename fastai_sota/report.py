@@ -10,11 +10,12 @@ import html, json, math, statistics
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['CONDITION_SEP', 'VERDICT_COLOURS', 'summarize', 'budgets', 't_interval', 'seeds_needed', 'paired_verdict',
-           'reference_of', 'split_condition', 'conditions', 'epochs_to_reach', 'summarize_grid', 'verdict_sentence',
-           'with_verdicts', 'measured', 'helps_from', 'grid_table', 'grid_chart', 'verdict_table', 'load_results',
-           'verdict_chart', 'curves_chart', 'curve_gap', 'condition_table', 'condition_chart', 'condition_curves',
-           'data_html', 'html_report', 'Verdicts', 'ablation_rows', 'ablation_table', 'ablation_chart']
+__all__ = ['CONDITION_SEP', 'METRICS', 'VERDICT_COLOURS', 'summarize', 'budgets', 't_interval', 'seeds_needed', 'paired_verdict',
+           'reference_of', 'split_condition', 'conditions', 'epochs_to_reach', 'metric_of', 'summarize_grid',
+           'verdict_sentence', 'with_verdicts', 'measured', 'helps_from', 'grid_table', 'grid_chart', 'verdict_table',
+           'load_results', 'verdict_chart', 'curves_chart', 'curve_gap', 'condition_table', 'condition_chart',
+           'condition_curves', 'data_html', 'html_report', 'Verdicts', 'ablation_rows', 'ablation_table',
+           'ablation_chart']
 
 # %% ../nbs/08_report.ipynb #0022
 def summarize(records:list) -> dict:
@@ -99,17 +100,24 @@ def _cost(key, by_seed, ref_seeds) -> dict:
                    ref_epochs=len(next(iter(curves.values()))[1]))
     return out
 
-def summarize_grid(runs:dict, reference:str, by_budget:bool=False, conf:float=0.95) -> dict:
-    "Mean and std of each metric per row (and budget); against the reference, the accuracy difference (points), its paired verdict and the cost."
+METRICS = {'accuracy': 'accuracy', 'miou': 'mIoU'}  # the number a grid's verdicts are on: its key in a run record, its name
+
+def metric_of(res:dict) -> tuple:
+    "`(key, name)` of the metric a grid's verdicts are on: `res['metric']`, accuracy by default."
+    m = res.get('metric', 'accuracy')
+    return m, METRICS.get(m, m)
+
+def summarize_grid(runs:dict, reference:str, by_budget:bool=False, conf:float=0.95, metric:str='accuracy') -> dict:
+    "Mean and std of each metric per row (and budget); against the reference, the `metric` difference (points), its paired verdict and the cost."
     out = {}
     for key, by_seed in runs.items():
         recs = list(by_seed.values())
         out[key] = dict(row=recs[0].get('row', key), epochs=recs[0].get('epochs')) | summarize(recs)
     for key, v in out.items():  # the reference at the same budget, in a tier of several
         rk = next((k for k, o in out.items() if o['row'] == reference_of(v['row'], reference) and (not by_budget or o['epochs'] == v['epochs'])), None)
-        v['delta_pt'] = 100 * (v['accuracy'] - out[rk]['accuracy']) if rk else None
+        v['delta_pt'] = 100 * (v[metric] - out[rk][metric]) if rk else None
         if rk is None or key == rk or not set(runs[key]) & set(runs[rk]): continue
-        acc = lambda by_seed: {s: r['accuracy'] for s, r in by_seed.items()}
+        acc = lambda by_seed: {s: r[metric] for s, r in by_seed.items()}
         v['verdict'] = paired_verdict(acc(runs[key]), acc(runs[rk]), conf) | _cost(key, runs[key], runs[rk])
     return out
 
@@ -141,7 +149,8 @@ def verdict_sentence(row:str, v:dict, reference:str='the baseline') -> str:
 def with_verdicts(res:dict) -> dict:
     "`res` (a grid's results) with its summary computed again from its runs: the paired verdicts of a file written before them."
     if not res.get('runs'): return res
-    return res | dict(summary=summarize_grid(res['runs'], res['reference'], len(budgets(res['settings'])) > 1))
+    return res | dict(summary=summarize_grid(res['runs'], res['reference'], len(budgets(res['settings'])) > 1,
+                                             metric=metric_of(res)[0]))
 
 def _by_row(res) -> dict:
     "`{row: {epochs: summary}}` of a grid's summary."
@@ -169,6 +178,11 @@ def _describe(res) -> str:
     s = res['settings']
     seeds = sorted({k for r in res['runs'].values() for k in r}, key=int)
     data = (res.get('data_summary') or {}).get('path') or s['data']
+    if s.get('task') == 'segmentation':
+        return (f"U-Net on `seg_body` (widen {s.get('widen', 0.25)}) from scratch on `fashion_seg` canvases of {data} "
+                f"({s['n_train']} training, {s['n_valid']} validation, {s.get('size', 64)} px), one-cycle lr {s['lr']}, batch "
+                f"{s['bs']}; mIoU (fastai's `JaccardCoeffMulti`) on the validation canvases; seeds {', '.join(seeds)}; "
+                f"`{res.get('command', 'sota-bench')}`.\n")
     return (f"{s['arch']} from scratch on {data} ({s.get('subset') or 'all'} training images), one-cycle lr {s['lr']}, "
             f"batch {s['bs']}, augmentation {s.get('aug', 'none')}; {_evaluated_on(s)}; "
             f"seeds {', '.join(seeds)}; `{res.get('command', 'sota-bench')}`.\n")
@@ -189,24 +203,24 @@ def grid_table(res:dict) -> str:
     "A Markdown table of the grid: each row's accuracy, its paired difference from the reference with the 95 % interval, the verdict, the time."
     res = with_verdicts(res)
     if conditions(res): return condition_table(res)
-    by_row, ref = _by_row(res), res['reference']
+    by_row, ref, (m, name) = _by_row(res), res['reference'], metric_of(res)
     lines = [_describe(res)]
     eps = budgets(res['settings'])
     if len(eps) == 1:
         lines += [f"{eps[0]} epoch{'s' if eps[0] != 1 else ''} unless the row says. Δ: paired difference from the reference over the seeds, points, "
-                  "with its 95 % t interval.\n", "| recipe | accuracy (mean ± std) | Δ (pt) [95 % CI] | verdict | time (s) |",
+                  "with its 95 % t interval.\n", f"| recipe | {name} (mean ± std) | Δ (pt) [95 % CI] | verdict | time (s) |",
                   "|---|---|---|---|---|"]
         for row, v in res['summary'].items():
             secs = v['train_time_s'] if 'train_time_s' in v else v['tta_time_s']
-            lines.append(f"| {row} | {v['accuracy']:.4f} ± {v['accuracy_std']:.4f} | {'' if row == ref else _delta(v)} | "
+            lines.append(f"| {row} | {v[m]:.4f} ± {v[m + '_std']:.4f} | {'' if row == ref else _delta(v)} | "
                          f"{'' if row == ref else _word(v)} | {secs:.0f}{'' if 'train_time_s' in v else ' (TTA)'} |")
         return '\n'.join(lines) + '\n'
     n_max = max(v['n'] for v in res['summary'].values())
-    lines += ["Each cell: accuracy (mean ± std); Δ from the reference at that budget (points, paired, 95 % t interval) and "
+    lines += [f"Each cell: {name} (mean ± std); Δ from the reference at that budget (points, paired, 95 % t interval) and "
               "its verdict.\n", "| recipe | " + ' | '.join(f'{e} epochs' for e in eps) + " | helps from |",
               "|---|" + "---|" * (len(eps) + 1)]
     for row, b in by_row.items():
-        cells = [(f"{b[e]['accuracy']:.4f} ± {b[e]['accuracy_std']:.4f}" + ('' if row == ref else f"<br>{_delta(b[e])} {_word(b[e])}")
+        cells = [(f"{b[e][m]:.4f} ± {b[e][m + '_std']:.4f}" + ('' if row == ref else f"<br>{_delta(b[e])} {_word(b[e])}")
                   + (f" (n={b[e]['n']})" if b[e]['n'] < n_max else '')
                   + (f"<br>ECE {b[e]['ece']:.3f}" if 'ece' in b[e] else '')) if e in b else '' for e in eps]
         done = measured(res, row) if row != ref else []
@@ -220,24 +234,24 @@ def grid_table(res:dict) -> str:
 def grid_chart(res:dict, dest=None, ax=None):
     "Accuracy (mean ± std) per row: bars for one budget, lines for several; saved as a PNG to `dest`."
     import matplotlib.pyplot as plt
-    by_row, ref = _by_row(res), res['reference']
+    by_row, ref, (m, name) = _by_row(res), res['reference'], metric_of(res)
     eps = budgets(res['settings'])
     if len(eps) > 1:
         if ax is None: _, ax = plt.subplots(figsize=(7, 4.5), dpi=80)
         for row, b in by_row.items():
             e = sorted(b)
-            ax.errorbar(e, [b[x]['accuracy'] for x in e], yerr=[b[x]['accuracy_std'] for x in e], capsize=2, marker='o', ms=3,
+            ax.errorbar(e, [b[x][m] for x in e], yerr=[b[x][m + '_std'] for x in e], capsize=2, marker='o', ms=3,
                         label=row, lw=2.5 if row == ref else 1.2, color='k' if row == ref else None)
         ax.set_xscale('log'); ax.set_xticks(eps, [str(x) for x in eps]); ax.set_xlabel('training budget (epochs)')
-        ax.set_ylabel('test accuracy (mean ± std over seeds)'); ax.legend(fontsize=7, ncol=2); ax.grid(alpha=0.3)
+        ax.set_ylabel(f'test {name} (mean ± std over seeds)'); ax.legend(fontsize=7, ncol=2); ax.grid(alpha=0.3)
     else:
         rows = list(res['summary'])
-        m = [res['summary'][r]['accuracy'] for r in rows]; sd = [res['summary'][r]['accuracy_std'] for r in rows]
+        mv = [res['summary'][r][m] for r in rows]; sd = [res['summary'][r][m + '_std'] for r in rows]
         if ax is None: _, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 0.8), dpi=80)
-        ax.barh(rows, m, xerr=sd, color=['tab:gray' if r == ref else 'tab:blue' for r in rows], capsize=2); ax.invert_yaxis()
-        ax.set_xlim(max(0, min(a - s for a, s in zip(m, sd)) - 0.02), min(1, max(a + s for a, s in zip(m, sd)) + 0.01))
-        ax.axvline(res['summary'][ref]['accuracy'] if ref in res['summary'] else m[0], color='k', lw=0.6, ls='--')
-        ax.set_xlabel('test accuracy (mean ± std over seeds)'); ax.tick_params(labelsize=8)
+        ax.barh(rows, mv, xerr=sd, color=['tab:gray' if r == ref else 'tab:blue' for r in rows], capsize=2); ax.invert_yaxis()
+        ax.set_xlim(max(0, min(a - s for a, s in zip(mv, sd)) - 0.02), min(1, max(a + s for a, s in zip(mv, sd)) + 0.01))
+        ax.axvline(res['summary'][ref][m] if ref in res['summary'] else mv[0], color='k', lw=0.6, ls='--')
+        ax.set_xlabel(f'test {name} (mean ± std over seeds)'); ax.tick_params(labelsize=8)
     if dest is not None: ax.figure.savefig(dest, bbox_inches='tight')
     return ax
 
@@ -284,7 +298,7 @@ def verdict_chart(res:dict, dest=None, ax=None):
             err = None if p['low'] is None else [[p['mean'] - p['low']], [p['high'] - p['mean']]]
             ax.errorbar(p['mean'], y, xerr=err, fmt='os^Dv'[j % 5], color=VERDICT_COLOURS[p['verdict']], capsize=3, ms=5)
     ax.set_yticks(range(len(rows)), rows); ax.invert_yaxis(); ax.axvline(0, color='k', lw=0.8)
-    ax.set_xlabel(f"accuracy difference from {res['reference']!r} (points; paired, 95 % interval)")
+    ax.set_xlabel(f"{metric_of(res)[1]} difference from {res['reference']!r} (points; paired, 95 % interval)")
     handles = [Line2D([], [], color=c, marker='o', ls='', label=k) for k, c in VERDICT_COLOURS.items()]
     if len(eps) > 1: handles += [Line2D([], [], color='k', marker='os^Dv'[j % 5], ls='', label=f'{e} epochs') for j, e in enumerate(eps)]
     ax.legend(handles=handles, fontsize=7, loc='best'); ax.grid(axis='x', alpha=0.3); ax.tick_params(labelsize=8)
@@ -305,7 +319,7 @@ def curves_chart(res:dict, dest=None, ax=None, epochs:int=None):
         mean = [statistics.fmean(c[i] for c in curves) for i in range(n)]
         ref = r0.get('row', key) == res['reference']
         ax.plot(range(1, n + 1), mean, marker='o', ms=3, label=r0.get('row', key), lw=2.5 if ref else 1.2, color='k' if ref else None)
-    ax.set_xlabel('epoch'); ax.set_ylabel('validation accuracy (mean over seeds)'); ax.set_title(f'{e} epochs', fontsize=9)
+    ax.set_xlabel('epoch'); ax.set_ylabel(f'validation {metric_of(res)[1]} (mean over seeds)'); ax.set_title(f'{e} epochs', fontsize=9)
     ax.legend(fontsize=7, ncol=2); ax.grid(alpha=0.3)
     if dest is not None: ax.figure.savefig(dest, bbox_inches='tight')
     return ax
@@ -443,9 +457,10 @@ def html_report(res:dict, dest=None, title:str=None) -> str:
     sentences = ''.join(f"<li class=\"{v['verdict']['verdict'].replace(' ', '-')}\">{_inline(verdict_sentence(v['row'], v, reference_of(v['row'], ref)))}</li>"
                         for _, v in rows)
     charts = [('Differences from the reference, with their 95 % intervals', lambda: verdict_chart(res))]
-    charts += [(f'Validation accuracy per epoch, {e} epochs', lambda e=e: curves_chart(res, epochs=e)) for e in budgets(s)
+    name = metric_of(res)[1]
+    charts += [(f'Validation {name} per epoch, {e} epochs', lambda e=e: curves_chart(res, epochs=e)) for e in budgets(s)
                if any(r.get('valid_curve') for v in res['runs'].values() for r in v.values())]
-    if not conditions(res): charts.append(('Accuracy of each row (mean ± std over seeds)', lambda: grid_chart(res)))
+    if not conditions(res): charts.append((f'{name[0].upper() + name[1:]} of each row (mean ± std over seeds)', lambda: grid_chart(res)))
     imgs = ''.join(f'<h3>{html.escape(t)}</h3><img alt="{html.escape(t)}" src="{_png(f)}">' for t, f in charts)
     settings = ', '.join(f'{k}={v}' for k, v in s.items())
     data = data_html(res['data_summary']) if res.get('data_summary') else f"<p><code>{html.escape(str(s.get('data')))}</code></p>"
@@ -471,7 +486,8 @@ class Verdicts:
     def table(self) -> str: return grid_table(self.res)
     def rows(self) -> list:
         "One flat dict per row and budget compared with the reference: the verdict, its interval and the costs."
-        return [dict(row=v['row'], epochs=v['epochs'], accuracy=v['accuracy'], **{k: w for k, w in v['verdict'].items() if k != 'seeds'})
+        m = metric_of(self.res)[0]
+        return [dict(row=v['row'], epochs=v['epochs'], **{m: v[m]}, **{k: w for k, w in v['verdict'].items() if k != 'seeds'})
                 for v in self.res['summary'].values() if 'verdict' in v]
     def __getitem__(self, row:str) -> dict: return next(r for r in self.rows() if r['row'] == row or f"{r['row']} @ {r['epochs']} ep" == row)
     def sentences(self) -> list:
