@@ -6,7 +6,8 @@ Docs: https://fastai-sota.github.io/fastai_sota/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #0001
 from __future__ import annotations
-import gzip, json, os, shutil, struct, subprocess, tempfile
+import fcntl, gzip, json, os, shutil, struct, subprocess, tempfile
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 
@@ -277,6 +278,15 @@ def compose_canvas(images:np.ndarray, labels, rng, size:int=64, n_items=(2, 4), 
 # %% ../nbs/00_data.ipynb #seg06
 _SEG_SIZES = {'sample': (400, 100), 'fashion_mnist': (10_000, 2_000)}  # default canvases (train, valid)
 
+@contextmanager
+def _locked(path:Path):
+    "Hold an exclusive lock on the file `path` (made if missing): one process at a time builds a folder."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'w') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
 def _garments(source:str) -> dict:
     "`{'train': (images, labels), 'valid': (images, labels)}` of `source`: the embedded sample, or the full Fashion-MNIST."
     if source == 'fashion_mnist': return read_fashion_mnist(_fmnist_source())
@@ -304,24 +314,29 @@ def fashion_seg(source:str='sample', dest=None, n_train:int=None, n_valid:int=No
     lo, hi = (check_int('n_items', int(k), 1) for k in n_items)
     if lo > hi: raise ValueError(f"`n_items` must be (fewest, most) garments per canvas, got {n_items!r}")
     spec = dict(source=source, n_train=n_train, n_valid=n_valid, size=size, seed=seed, n_items=[lo, hi], thresh=thresh)
-    dest = Path(ifnone(dest, fastai_path('data')/f'fashion_seg_{source}'))
-    if _is_complete(dest) and json.loads((dest/_DONE).read_text()).get('spec') == spec: return dest
-    splits, rng = _garments(source), np.random.default_rng(seed)
-    tmp = Path(tempfile.mkdtemp(prefix=dest.name + '.partial-', dir=dest.parent if dest.parent.exists() else None))
-    try:
-        for split, n in (('train', n_train), ('valid', n_valid)):
-            for sub in ('images', 'labels'): (tmp/split/sub).mkdir(parents=True)
-            for i in range(n):
-                img, msk = compose_canvas(*splits[split], rng, size, (lo, hi), thresh)
-                Image.fromarray(img).save(tmp/split/'images'/f'{i:05d}.png')
-                Image.fromarray(msk).save(tmp/split/'labels'/f'{i:05d}.png')
-        (tmp/'codes.txt').write_text('\n'.join(SEG_CODES) + '\n')
-        (tmp/_DONE).write_text(json.dumps(dict(spec=spec)))
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.exists(): shutil.rmtree(dest)  # another setting, or an incomplete build
-        shutil.move(str(tmp), dest)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+    name = f'fashion_seg_{source}_{n_train}-{n_valid}_{size}px_seed{seed}'
+    if (lo, hi, thresh) != (2, 4, 0.2): name += f'_{lo}-{hi}_{thresh}'
+    dest = Path(ifnone(dest, fastai_path('data')/name))  # one folder per setting: runs of different settings never share one
+    done = lambda: _is_complete(dest) and json.loads((dest/_DONE).read_text()).get('spec') == spec
+    if done(): return dest
+    with _locked(dest.parent/f'.{dest.name}.lock'):  # several processes (`--workers`): one builds, the others wait
+        if done(): return dest
+        splits, rng = _garments(source), np.random.default_rng(seed)
+        tmp = Path(tempfile.mkdtemp(prefix=dest.name + '.partial-', dir=dest.parent if dest.parent.exists() else None))
+        try:
+            for split, n in (('train', n_train), ('valid', n_valid)):
+                for sub in ('images', 'labels'): (tmp/split/sub).mkdir(parents=True)
+                for i in range(n):
+                    img, msk = compose_canvas(*splits[split], rng, size, (lo, hi), thresh)
+                    Image.fromarray(img).save(tmp/split/'images'/f'{i:05d}.png')
+                    Image.fromarray(msk).save(tmp/split/'labels'/f'{i:05d}.png')
+            (tmp/'codes.txt').write_text('\n'.join(SEG_CODES) + '\n')
+            (tmp/_DONE).write_text(json.dumps(dict(spec=spec)))
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if dest.exists(): shutil.rmtree(dest)  # another setting, or an incomplete build
+            shutil.move(str(tmp), dest)
+        finally:
+            if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
 # %% ../nbs/00_data.ipynb #0030
