@@ -20,6 +20,7 @@ from .augment import *
 from .loaders import *
 from .losses import *
 from .models import *
+from .merge import *
 from .tta import *
 from .mix import *
 from .ema import *
@@ -28,6 +29,7 @@ from .recipes import *
 from .learner import *
 from .fit import *
 from .report import *
+from .segment import *
 from .train import *
 from .bench import *
 
@@ -39,7 +41,7 @@ FastaiLabelSmoothingCrossEntropy, FastaiLabelSmoothingCrossEntropyFlat = (_fasta
                                                                         _fastai_losses.LabelSmoothingCrossEntropyFlat)
 _SOTA_MODULES = ('checks', 'cli', 'data', 'compat', 'sync', 'augment', 'loaders', 'losses', 'models',
                 # bottom floor first
-                'tta', 'mix', 'ema', 'progressive', 'recipes', 'learner', 'fit', 'report', 'train', 'bench')
+                'merge', 'tta', 'mix', 'ema', 'progressive', 'recipes', 'learner', 'fit', 'report', 'segment', 'train', 'bench')
 _sota_names = {n for m in _SOTA_MODULES for n in __import__(f'fastai_sota.{m}', fromlist=['__all__']).__all__ if n != 'main'}
 __all__ = sorted({n for n in dir(_fastai_vision_all) if not n.startswith('_')} | _sota_names | {
     'REPLACED', 'FastaiMixUp', 'FastaiCutMix', 'FastaiLabelSmoothingCrossEntropy', 'FastaiLabelSmoothingCrossEntropyFlat'})

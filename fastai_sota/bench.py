@@ -113,7 +113,7 @@ def noise_rows(settings:dict=None) -> dict:
 
 # %% ../nbs/08a_bench.ipynb #0005d
 SEG_ROWS = {'no mix': dict(), 'CutMix': dict(mix='cutmix'), 'MixUp': dict(mix='mixup'), 'label smoothing 0.1': dict(ls=0.1)}
-_SEG = dict(task='segmentation', bs=32, lr=3e-3, size=64)  # `fit_seg_run`'s settings: a U-Net from scratch on `fashion_seg`
+_SEG = dict(task='segmentation', bs=32, lr=3e-3, size=64, aug='flip_crop')  # `fit_seg_run`'s settings: a U-Net from scratch on `fashion_seg`
 
 def _tier(rows:dict, reference:str, ttas=(), **settings) -> dict: return dict(rows=rows, reference=reference, ttas=tuple(ttas), settings=settings)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 __all__ = ['CONDITION_SEP', 'METRICS', 'VERDICT_COLOURS', 'summarize', 'budgets', 't_interval', 'seeds_needed', 'paired_verdict',
            'reference_of', 'split_condition', 'conditions', 'epochs_to_reach', 'metric_of', 'summarize_grid',
            'verdict_sentence', 'with_verdicts', 'measured', 'helps_from', 'grid_table', 'grid_chart', 'verdict_table',
-           'load_results', 'verdict_chart', 'curves_chart', 'curve_gap', 'condition_table', 'condition_chart',
-           'condition_curves', 'data_html', 'html_report', 'Verdicts', 'ablation_rows', 'ablation_table',
-           'ablation_chart']
+           'load_results', 'tta_times', 'verdict_chart', 'curves_chart', 'curve_gap', 'condition_table',
+           'condition_chart', 'condition_curves', 'data_html', 'html_report', 'Verdicts', 'ablation_rows',
+           'ablation_table', 'ablation_chart']
 
 # %% ../nbs/08_report.ipynb #0022
 def summarize(records:list) -> dict:
@@ -118,7 +118,8 @@ def summarize_grid(runs:dict, reference:str, by_budget:bool=False, conf:float=0.
         v['delta_pt'] = 100 * (v[metric] - out[rk][metric]) if rk else None
         if rk is None or key == rk or not set(runs[key]) & set(runs[rk]): continue
         acc = lambda by_seed: {s: r[metric] for s, r in by_seed.items()}
-        v['verdict'] = paired_verdict(acc(runs[key]), acc(runs[rk]), conf) | _cost(key, runs[key], runs[rk])
+        v['verdict'] = paired_verdict(acc(runs[key]), acc(runs[rk]), conf) | _cost(key, runs[key], runs[rk]) | dict(
+            metric=METRICS.get(metric, metric))
     return out
 
 def verdict_sentence(row:str, v:dict, reference:str='the baseline') -> str:
@@ -139,9 +140,10 @@ def verdict_sentence(row:str, v:dict, reference:str='the baseline') -> str:
     r = p.get('time_ratio')
     if r: s += f", for {r:.1f}× the time" if r >= 2 else f", for {abs(r - 1) * 100:.0f} % {'more' if r >= 1 else 'less'} time"
     if p.get('of'):
-        s += (f"; it reached the final validation accuracy of {reference} at epoch {p['epochs_to_ref']:.1f} of {p['ref_epochs']}"
+        m = p.get('metric', 'accuracy')
+        s += (f"; it reached the final validation {m} of {reference} at epoch {p['epochs_to_ref']:.1f} of {p['ref_epochs']}"
               + (f" ({p['reached']} of {p['of']} seeds)" if p['reached'] < p['of'] else '')) if p['reached'] else (
-              f"; it never reached the final validation accuracy of {reference}")
+              f"; it never reached the final validation {m} of {reference}")
     return s + '.'
 
 
@@ -181,7 +183,7 @@ def _describe(res) -> str:
     if s.get('task') == 'segmentation':
         return (f"U-Net on `seg_body` (widen {s.get('widen', 0.25)}) from scratch on `fashion_seg` canvases of {data} "
                 f"({s['n_train']} training, {s['n_valid']} validation, {s.get('size', 64)} px), one-cycle lr {s['lr']}, batch "
-                f"{s['bs']}; mIoU (fastai's `JaccardCoeffMulti`) on the validation canvases; seeds {', '.join(seeds)}; "
+                f"{s['bs']}, augmentation {s.get('aug', 'none')}; mIoU (fastai's `JaccardCoeffMulti`) on the validation canvases; seeds {', '.join(seeds)}; "
                 f"`{res.get('command', 'sota-bench')}`.\n")
     return (f"{s['arch']} from scratch on {data} ({s.get('subset') or 'all'} training images), one-cycle lr {s['lr']}, "
             f"batch {s['bs']}, augmentation {s.get('aug', 'none')}; {_evaluated_on(s)}; "
@@ -276,6 +278,17 @@ def load_results(name:str, root=None) -> dict:
     if f is None: raise FileNotFoundError(f"no results file {name}.json in {[str(r) for r in roots]}")
     return with_verdicts(json.loads(f.read_text()))
 
+
+# %% ../nbs/08_report.ipynb #t010
+def tta_times(res:dict, epochs:int=None) -> dict:
+    "Mean seconds over the seeds to predict the validation set with the reference's model at `epochs` (the longest budget): plain, each TTA, fastai's."
+    s = res['summary'] if 'summary' in res else with_verdicts(res)['summary']
+    e = epochs if epochs is not None else max(budgets(res['settings']))
+    ref = next((v for v in s.values() if v['row'] == res['reference'] and v['epochs'] == e), None)
+    if ref is None: raise ValueError(f"no run of the reference {res['reference']!r} at {e} epochs: the budgets are {budgets(res['settings'])}")
+    out = {k: ref[f'{k}_time_s'] for k in ('predict', 'fastai_tta') if f'{k}_time_s' in ref}
+    return out | {v['row'].split(' + TTA ', 1)[1]: v['tta_time_s'] for v in s.values()
+                  if v['epochs'] == e and v['row'].startswith(f"{res['reference']} + TTA ")}
 
 # %% ../nbs/08_report.ipynb #c001
 VERDICT_COLOURS = {'helped': 'tab:green', 'hurt': 'tab:red', 'not distinguishable': 'tab:gray', 'one seed': 'tab:olive'}
