@@ -18,7 +18,8 @@ from fastai.vision.learner import unet_learner
 from fastai.vision.models.xresnet import XResNet
 from fastai.layers import ResBlock
 import fastai.callback.schedule  # `Learner.fit_one_cycle`
-from .checks import check_number, check_int
+from .checks import check_number, check_int, check_choice
+from .augment import aug_tfms
 from .data import fashion_seg
 from .loaders import seg_folder_dls
 from .losses import LabelSmoothingCrossEntropyFlat
@@ -26,7 +27,7 @@ from .mix import check_mix, mix_callback
 from .tta import tta_preds, TTAS
 
 # %% auto #0
-__all__ = ['seg_body', 'seg_metrics', 'seg_learner', 'fit_seg_run']
+__all__ = ['SEG_AUGS', 'seg_body', 'seg_metrics', 'seg_learner', 'fit_seg_run']
 
 # %% ../nbs/06c_segment.ipynb #g05
 def seg_body(widen:float=0.25, pretrained:bool=False, **kwargs) -> nn.Module:
@@ -43,13 +44,16 @@ def seg_metrics(preds:Tensor, targs:Tensor) -> dict:
     return out | dict(pixel_accuracy=(preds.argmax(1) == targs).float().mean().item())
 
 # %% ../nbs/06c_segment.ipynb #g08
+SEG_AUGS = ('none', 'flip_crop', 'fastai')  # `AUGS` that move the mask with the image (`FlipShift` moves images only)
+
 def seg_learner(data:str='sample', n_train:int=None, n_valid:int=None, size:int=64, bs:int=32, widen:float=0.25,
-                mix:str='none', alpha:float=None, ls:float=0., seed:int=0) -> Learner:
-    "A U-Net from scratch on `seg_body`, on the `fashion_seg` canvases of `data` (`'sample'` or `'fashion_mnist'`)."
+                mix:str='none', alpha:float=None, ls:float=0., aug:str='flip_crop', seed:int=0) -> Learner:
+    "A U-Net from scratch on `seg_body`, on the `fashion_seg` canvases of `data` (`'sample'` or `'fashion_mnist'`), augmented by `aug`."
     check_mix(mix, alpha); check_number('ls', ls, 0, 1, hi_open=True); check_int('seed', seed, 0)
+    check_choice('aug', aug, SEG_AUGS)
     path = fashion_seg(data, n_train=n_train, n_valid=n_valid, size=size)  # the canvases: fixed, the same for every seed
     set_seed(seed)
-    dls = seg_folder_dls(path, bs=bs, seed=seed)
+    dls = seg_folder_dls(path, bs=bs, seed=seed, batch_tfms=aug_tfms(aug, size=size))
     cb = mix_callback(mix, alpha)
     return unet_learner(dls, partial(seg_body, widen=widen), pretrained=False, n_in=1, last_cross=False,
                         loss_func=LabelSmoothingCrossEntropyFlat(axis=1, eps=ls), metrics=[JaccardCoeffMulti(), DiceMulti()],

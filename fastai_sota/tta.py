@@ -332,8 +332,11 @@ _fastai_tta = getattr(Learner.tta, 'fastai_tta', Learner.tta)  # fastai's own, a
 
 def _predict(learn, dl, cb):
     ds = getattr(dl, 'dataset', None)
-    with ds.set_split_idx(1) if hasattr(ds, 'set_split_idx') else nullcontext():  # validation item transforms
-        res = learn.get_preds(dl=dl, cbs=[cb], act=noop)
+    metrics, learn.metrics = learn.metrics, []  # not scored on the way: with `beta=None` a batch's prediction is a pair
+    try:
+        with ds.set_split_idx(1) if hasattr(ds, 'set_split_idx') else nullcontext():  # validation item transforms
+            res = learn.get_preds(dl=dl, cbs=[cb], act=noop)
+    finally: learn.metrics = metrics
     preds, targs = res[0], (res[1] if len(res) > 1 else None)
     return (preds.tensor_split(2, -1) if cb.beta is None and not cb.use_max else preds), targs
 
