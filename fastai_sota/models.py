@@ -1,4 +1,4 @@
-"""`resnet28` (a ResNet sized for 28-pixel images) and `ARCHS`, the architectures the commands name besides fastai's xresnet family.
+"""`resnet28` (a ResNet sized for 28-pixel images), `ARCHS` (the architectures the commands name besides fastai's xresnet family) and patch-whitening initialisation of a first convolution (`whiten_conv_`).
 
 Docs: https://fastai-sota.github.io/fastai_sota/models.html.md"""
 
@@ -6,13 +6,14 @@ Docs: https://fastai-sota.github.io/fastai_sota/models.html.md"""
 
 # %% ../nbs/01c_models.ipynb #h001
 from __future__ import annotations
-import torch.nn as nn
+import torch, torch.nn as nn, torch.nn.functional as F
+from torch import Tensor
 from fastai.layers import ConvLayer, ResBlock, Flatten
 from fastai.vision.models import xresnet
 from .checks import check_int, check_number
 
 # %% auto #0
-__all__ = ['ARCHS', 'resnet28', 'arch_names', 'get_arch']
+__all__ = ['ARCHS', 'resnet28', 'patch_whitening', 'whiten_conv_', 'arch_names', 'get_arch']
 
 # %% ../nbs/01c_models.ipynb #0020
 class _Scale(nn.Module):
@@ -28,6 +29,28 @@ def resnet28(n_out:int=10, c_in:int=1, widths=(16, 32, 96, 192), out_scale:float
     stage = lambda ni, nf: nn.Sequential(ConvLayer(ni, nf), nn.MaxPool2d(2))
     return nn.Sequential(ConvLayer(c_in, w0), stage(w0, w1), ResBlock(1, w1, w1), stage(w1, w2), stage(w2, w3),
                          ResBlock(1, w3, w3), nn.AdaptiveMaxPool2d(1), Flatten(), nn.Linear(w3, n_out), _Scale(out_scale))
+
+# %% ../nbs/01c_models.ipynb #w001
+def patch_whitening(x:Tensor, k:int=3, n:int=None, eps:float=5e-4) -> Tensor:
+    "The `n` (all by default) filters `(n, C, k, k)` that whiten the `k×k` patches of images `x` `(N, C, H, W)`, largest eigenvalue first."
+    check_int('k', k, 1); check_number('eps', eps, 0)
+    if x.ndim != 4 or min(x.shape[-2:]) < k: raise ValueError(f"`x` must be images (N, C, H, W) of at least {k}×{k} pixels, got {tuple(x.shape)}")
+    d = x.shape[1] * k * k
+    if n is not None and not 1 <= check_int('n', n, 1) <= d: raise ValueError(f"`n` must be at most {d} (C·k·k), got {n}")
+    patches = F.unfold(x.double(), k).transpose(1, 2).reshape(-1, d)
+    lam, vec = torch.linalg.eigh(torch.cov(patches.T))  # ascending
+    w = (vec.flip(1) / (lam.flip(0).clamp_min(0) + eps).sqrt()).T
+    return w[:n].reshape(-1, x.shape[1], k, k).to(x.dtype)
+
+def whiten_conv_(conv:nn.Conv2d, x:Tensor, eps:float=5e-4) -> nn.Conv2d:
+    "`conv` with its weights set to ± the patch-whitening filters of images `x` (`patch_whitening`), half its outputs each sign."
+    k, c_out = conv.kernel_size, conv.out_channels
+    if k[0] != k[1] or conv.groups != 1 or c_out % 2: raise ValueError(
+        f"`conv` must have a square kernel, one group and an even number of outputs, got kernel {k}, {conv.groups} groups, {c_out} outputs")
+    if x.shape[1:2] != (conv.in_channels,): raise ValueError(f"`x` has {x.shape[1]} channels, `conv` takes {conv.in_channels}")
+    w = patch_whitening(x, k[0], c_out // 2, eps)
+    with torch.no_grad(): conv.weight.copy_(torch.cat([w, -w]).to(conv.weight))
+    return conv
 
 # %% ../nbs/01c_models.ipynb #g001
 ARCHS = {'resnet28': resnet28}  # name: constructor `(n_out, c_in)`, besides fastai's xresnet family
