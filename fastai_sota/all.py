@@ -25,6 +25,7 @@ from .tta import *
 from .mix import *
 from .ema import *
 from .progressive import *
+from .speedup import *
 from .recipes import *
 from .learner import *
 from .fit import *
@@ -41,7 +42,7 @@ FastaiLabelSmoothingCrossEntropy, FastaiLabelSmoothingCrossEntropyFlat = (_fasta
                                                                         _fastai_losses.LabelSmoothingCrossEntropyFlat)
 _SOTA_MODULES = ('checks', 'cli', 'data', 'compat', 'sync', 'augment', 'loaders', 'losses', 'models',
                 # bottom floor first
-                'merge', 'tta', 'mix', 'ema', 'progressive', 'recipes', 'learner', 'fit', 'report', 'segment', 'train', 'bench')
+                'merge', 'tta', 'mix', 'ema', 'progressive', 'speedup', 'recipes', 'learner', 'fit', 'report', 'segment', 'train', 'bench')
 _sota_names = {n for m in _SOTA_MODULES for n in __import__(f'fastai_sota.{m}', fromlist=['__all__']).__all__ if n != 'main'}
 __all__ = sorted({n for n in dir(_fastai_vision_all) if not n.startswith('_')} | _sota_names | {
     'REPLACED', 'FastaiMixUp', 'FastaiCutMix', 'FastaiLabelSmoothingCrossEntropy', 'FastaiLabelSmoothingCrossEntropyFlat'})

@@ -23,6 +23,8 @@ from .losses import expected_calibration_error
 from .loaders import full_valid
 from .tta import tta_preds
 from .learner import sota_learner, check_settings
+from .compat import plain_model
+from .speedup import CompileModel
 from .recipes import takes_recipe
 
 # %% auto #0
@@ -40,7 +42,7 @@ class EpochLog(Callback):
         if self.ckpt is None or rank_distrib(): return
         tmp = Path(f'{self.ckpt}.pth.tmp')
         tmp.parent.mkdir(parents=True, exist_ok=True)
-        save_model(tmp, self.learn.model, self.learn.opt, with_opt=True)
+        save_model(tmp, plain_model(self.learn.model), self.learn.opt, with_opt=True)  # the weights' own names, compiled or not
         os.replace(tmp, f'{self.ckpt}.pth')  # a run killed while saving keeps the previous checkpoint
         Path(f'{self.ckpt}.json').write_text(json.dumps(dict(epochs=self.epochs)))
 
@@ -51,7 +53,7 @@ class EpochLog(Callback):
         if not (pth.exists() and log.exists()): return 0, []
         done = json.loads(log.read_text())['epochs']
         if learn.opt is None: learn.create_opt()
-        load_model(pth, learn.model, learn.opt, with_opt=True, device=learn.dls.device)
+        load_model(pth, plain_model(learn.model), learn.opt, with_opt=True, device=learn.dls.device)
         return done[-1]['epoch'] + 1, done
 
 # %% ../nbs/06b_fit.ipynb #0019
@@ -122,9 +124,10 @@ def fit_run(epochs:int=5, lr:float=3e-3, seed:int=0, tta:str='none', sched:str='
     # the ablation of the average, measured on the same run (not in its time)
     if ema is not None and ema.raw_state is not None:
         final.update(_raw_weights_accuracy(learn, ema, full, tta))
+    cm = next((c for c in learn.cbs if isinstance(c, CompileModel)), None)
     rec = dict(seed=seed, epochs=log.epochs, final=final, wall_time_s=wall, resumed_from=start_epoch,
                world_size=max(num_distrib(), 1), train_iters=iters, sizes=sizes, label_noise=noise,
-               **_peak_memory())
+               compiled_graphs=None if cm is None else cm.graphs, **_peak_memory())
     if ckpt is not None and not rank_distrib():
         for f in (f'{ckpt}.pth', f'{ckpt}.json'): Path(f).unlink(missing_ok=True)
     return learn, rec

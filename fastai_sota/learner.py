@@ -28,7 +28,8 @@ from .data import DATASETS, resolve_data, parse_label_noise
 from .loaders import NORMS, image_folder_dls, array_dls
 from .losses import LabelSmoothingCrossEntropy, LOSSES
 from .augment import AUGS, aug_tfms
-from .models import get_arch
+from .models import get_arch, whiten_first_conv_
+from .speedup import CompileModel
 from .tta import TTAS
 from .mix import MIXES, check_mix, mix_callback
 from .ema import WeightEMA
@@ -136,6 +137,8 @@ def sota_learner(
     wd:float=None, # Weight decay (default: fastai's, 0.01)
     precision:str='fp32', # fp32, bf16 (GPU or CPU), fp16 (GPU)
     channels_last:bool=False, # Channels-last memory format
+    compile:bool=False, # Train with `torch.compile` (`CompileModel`: compiled once, its graphs counted, the plain model kept)
+    whiten:bool=False, # Patch-whitening initialisation of the first convolution from a training batch (airbench, `whiten_first_conv_`)
     loader:str='folder', # Data loading: folder (fastai's image-folder pipeline), array (all images in memory, one tensor)
     cache_dir:str=None, # With loader='array': the folder of decoded images (default ~/.cache/fastai_sota/images)
     ema:float=None, # Exponential moving average of the weights with this decay per step (from half of training)
@@ -158,7 +161,9 @@ def sota_learner(
     if num_distrib() > 1 and torch.cuda.is_available(): torch.cuda.set_device(local_rank())
     if seed is not None: set_seed(seed)
     dls = _dls(data, size, bs, norm, subset, seed, item_tfms, batch_tfms, aug, valid_subset, holdout, loader, cache_dir, valid_pct, label_noise)
-    model = get_arch(arch)(n_out=dls.c, c_in=dls.one_batch()[0].shape[1])
+    xb = dls.one_batch()[0]
+    model = get_arch(arch)(n_out=dls.c, c_in=xb.shape[1])
+    if whiten: whiten_first_conv_(model, xb.as_subclass(torch.Tensor))
     # the same shuffle whatever the pipeline drew; each process its own draws
     if seed is not None: set_seed(seed + rank_distrib())
     # models are saved under the working directory, never inside the data (or the package)
@@ -167,6 +172,7 @@ def sota_learner(
     loss_func = loss_func or (LOSSES[loss]() if loss != 'cross_entropy' else LabelSmoothingCrossEntropy(ls) if ls else CrossEntropyLossFlat())
     cbs = list(cbs or []) if not isinstance(cbs, Callback) else [cbs]
     cbs += [c for c in (prog_cb, mix_cb) if c is not None] + ([ChannelsLast()] if channels_last else [])
+    if compile: cbs.append(CompileModel())
     if ema is not None: cbs.append(WeightEMA(ema))
     learn = Learner(dls, model, loss_func=loss_func, metrics=metrics, cbs=cbs, wd=wd, **kwargs)
     if precision != 'fp32': learn.to_fp16() if precision == 'fp16' else learn.to_bf16()

@@ -13,7 +13,7 @@ from fastai.vision.models import xresnet
 from .checks import check_int, check_number
 
 # %% auto #0
-__all__ = ['ARCHS', 'resnet28', 'patch_whitening', 'whiten_conv_', 'arch_names', 'get_arch']
+__all__ = ['ARCHS', 'resnet28', 'patch_whitening', 'whiten_conv_', 'whiten_first_conv_', 'arch_names', 'get_arch']
 
 # %% ../nbs/01c_models.ipynb #0020
 class _Scale(nn.Module):
@@ -48,9 +48,19 @@ def whiten_conv_(conv:nn.Conv2d, x:Tensor, eps:float=5e-4) -> nn.Conv2d:
     if k[0] != k[1] or conv.groups != 1 or c_out % 2: raise ValueError(
         f"`conv` must have a square kernel, one group and an even number of outputs, got kernel {k}, {conv.groups} groups, {c_out} outputs")
     if x.shape[1:2] != (conv.in_channels,): raise ValueError(f"`x` has {x.shape[1]} channels, `conv` takes {conv.in_channels}")
+    d = conv.in_channels * k[0] * k[1]
+    if c_out > 2 * d: raise ValueError(f"`conv` has {c_out} outputs: whitening {k[0]}×{k[1]} patches of {conv.in_channels} "
+                                       f"channels gives at most {2 * d} (± each of {d} directions)")
     w = patch_whitening(x, k[0], c_out // 2, eps)
     with torch.no_grad(): conv.weight.copy_(torch.cat([w, -w]).to(conv.weight))
     return conv
+
+def whiten_first_conv_(model:nn.Module, x:Tensor, eps:float=5e-4) -> nn.Module:
+    "`model` with its first `nn.Conv2d` (in `modules()` order) initialised by `whiten_conv_` from images `x`."
+    conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    if conv is None: raise ValueError(f"`whiten` needs a convolution: {type(model).__name__} has no nn.Conv2d")
+    whiten_conv_(conv, x, eps)
+    return model
 
 # %% ../nbs/01c_models.ipynb #g001
 ARCHS = {'resnet28': resnet28}  # name: constructor `(n_out, c_in)`, besides fastai's xresnet family

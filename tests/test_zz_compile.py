@@ -71,3 +71,14 @@ def test_ema_on_a_compiled_model_and_export(tmp_path):
     e2 = next(c for c in back.cbs if isinstance(c, WeightEMA))
     assert e2.ema is None and e2.raw_state is None and e2.decay == 0.9  # the callback, not two more copies of the weights
 
+
+def test_fit_run_compiled_records_graphs(tmp_path):
+    "`fit_run(compile=True)` (inductor, with a checkpoint each epoch): its graphs recorded, the plain model after, eager's training."
+    from fastai_sota.fit import fit_run
+    torch._dynamo.reset()
+    kw = dict(seed=0, subset=64, bs=32, valid_subset=32, arch=tiny, loader='array', ckpt=str(tmp_path/'run'))
+    learn, rec = fit_run(epochs=1, compile=True, **kw)
+    assert rec['compiled_graphs'] >= 1 and not hasattr(learn.model, '_orig_mod')  # the plain model after the fit
+    eager, rec0 = fit_run(epochs=1, **kw)
+    assert rec0['compiled_graphs'] is None
+    assert abs(rec['final']['valid_loss'] - rec0['final']['valid_loss']) < 1e-3  # compiled kernels, the same training
