@@ -495,8 +495,11 @@ def target_task(dls) -> str:
     "`'segmentation'` where the targets of `dls` (`DataLoaders` or one `DataLoader`) are masks, else `'classification'`."
     ds = getattr(dls, 'train_ds', None) if hasattr(dls, 'train_ds') else getattr(dls, 'dataset', None)
     if ds is None or not len(ds): return 'classification'
-    item = ds[0]
-    y = item[-1] if isinstance(item, tuple) and len(item) > 1 else None
+    tls = getattr(ds, 'tls', None)  # fastai `Datasets`: the target's own pipeline, without decoding the image
+    if tls is not None: y = tls[-1][0] if len(tls) > 1 else None
+    else:
+        item = ds[0]
+        y = item[-1] if isinstance(item, tuple) and len(item) > 1 else None
     is_map = isinstance(y, Tensor) and not y.is_floating_point() and y.ndim >= 2
     return 'segmentation' if isinstance(y, (PILMask, TensorMask)) or is_map else 'classification'
 

@@ -101,9 +101,10 @@ class MultiViewPreds(Callback):
     def after_loss(self):
         act = self.act or getcallable(self.learn.loss_func, 'activation')
         v = self._views
-        view_probs = torch.stack([act(self.learn.model(i).float()) for i in (v.inputs if isinstance(v, MaskViews) else v)])
+        seg = hasattr(v, 'merge')  # `MaskViews`, by its fields: a notebook that redefines the class still passes the library's
+        view_probs = torch.stack([act(self.learn.model(i).float()) for i in (v.inputs if seg else v)])
         plain = act(self.learn.pred.float())
-        if isinstance(v, MaskViews):  # segmentation: each view's map back in the image's frame, per pixel
+        if seg:  # segmentation: each view's map back in the image's frame, per pixel
             res = combine_merged(*v.merge(view_probs, self.use_max), plain, self.beta, self.use_max)
         else: res = combine_views(view_probs, plain, self.beta, self.use_max)
         self.learn.pred = torch.cat(res, -1) if isinstance(res, tuple) else res  # split again by `tta`
@@ -359,11 +360,11 @@ def tta(self:Learner,
 ):
     "Predictions on `ds_idx`/`dl` with TTA: fastai's (`n` augmented passes), or those of `views`."
     if beta is not None and not use_max: check_number('beta', beta, 0, 1)
-    task = target_task(self.dls) if task is None else check_choice('task', task, TASKS)
     short = tta_views(n, use_corners, crop_pct, flip, one_pass, flip_shift)
     if views is not None and (short is not None or n is not None):
         raise ValueError("give the TTA as `views` or with its shorthand flags (`use_corners`, `one_pass`, "
                          "`flip_shift`, `n`), not both")
+    task = target_task(self.dls) if task is None else check_choice('task', task, TASKS)  # after the checks: it reads a target
     views = ifnone(views, short)
     if task == 'segmentation':  # fastai's TTA never undoes a view: its one-pass form, which does, stands in
         vdl, plain, fn = ifnone(views, OnePassViews(ifnone(n, 4))).setup_masks(self, ds_idx, dl, item_tfms, batch_tfms)
