@@ -7,7 +7,6 @@ Docs: https://fastai-sota.github.io/fastai_sota/speedup.html.md"""
 # %% ../nbs/07b_speedup.ipynb #f001
 from __future__ import annotations
 import torch
-from torch import nn
 from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 from .compat import plain_model
@@ -32,5 +31,4 @@ class CompileModel(Callback):
         self.learn.model, self._start = self.compiled, compiled_graphs()
     def after_fit(self):
         self.graphs += compiled_graphs() - self._start
-        self.learn.model = self.plain
-    def after_cancel_fit(self): self.after_fit()
+        self.learn.model = self.plain  # fastai calls `after_fit` after a cancel too
