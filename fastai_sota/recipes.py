@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from functools import wraps
 from .checks import check_choice
-from .loaders import split_sizes
+from .loaders import check_split
 
 # %% auto #0
 __all__ = ['RECIPES', 'recipe_flags', 'apply_recipe', 'takes_recipe']
@@ -47,8 +47,9 @@ def apply_recipe(func, recipe:str, settings:dict, given=None) -> dict:
     defaults = dict(func) if isinstance(func, dict) else _own_defaults(func)
     unset = (lambda k: k not in given) if given is not None else (lambda k: settings.get(k, defaults[k]) == defaults[k])
     preset = {k: v for k, v in RECIPES[recipe].items() if k in defaults and unset(k)}
-    if 'valid_subset' in preset:  # at most the validation set of the data given
-        n_val = split_sizes(settings.get('data', preset.get('data')), settings.get('holdout'), settings.get('valid_pct') or 0.2)[1]
+    if 'valid_subset' in preset:  # at most the validation set of the data given (the recipe's where not set)
+        s = settings | preset
+        n_val = check_split(s['data'], holdout=s.get('holdout'), valid_pct=s.get('valid_pct') or 0.2)[1]
         preset['valid_subset'] = min(preset['valid_subset'], n_val)
     return settings | preset
 
