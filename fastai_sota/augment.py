@@ -11,11 +11,13 @@ from torch import Tensor
 from fastcore.basics import store_attr
 from fastai.data.transforms import IntToFloatTensor
 from fastai.vision.core import TensorImage
-from fastai.vision.augment import RandTransform, aug_transforms
+from fastai.vision.augment import RandTransform, aug_transforms, Flip
+from fastai.callback.core import Callback, GatherPredsCallback
+from fastai.callback.schedule import LRFinder
 from .checks import check_number, check_int, check_choice
 
 # %% auto #0
-__all__ = ['AUGS', 'flip_shift', 'FlipShift', 'aug_tfms']
+__all__ = ['AUGS', 'flip_shift', 'FlipShift', 'alternating_flips', 'AlternatingFlip', 'aug_tfms']
 
 # %% ../nbs/01b_augment.ipynb #k001
 def flip_shift(x:Tensor, pad:int, flips:Tensor, shifts:Tensor) -> Tensor:
@@ -42,6 +44,47 @@ class FlipShift(RandTransform):
         self.flips = torch.rand(len(x), device=x.device) < self.p_flip
         self.shifts = torch.randint(-self.pad, self.pad + 1, (len(x), 2), device=x.device)
     def encodes(self, x:TensorImage): return flip_shift(x, self.pad, self.flips, self.shifts)
+
+# %% ../nbs/01b_augment.ipynb #af01
+def alternating_flips(first:Tensor, epoch:int) -> Tensor:
+    "Which images are mirrored in `epoch`: those of `first` (a boolean mask) in even epochs, the others in odd ones."
+    return first ^ bool(epoch % 2)
+
+# %% ../nbs/01b_augment.ipynb #af05
+class AlternatingFlip(Callback):
+    "Each training image mirrored in alternate epochs (airbench): a random half in the first epoch, the others in the next."
+    order = 0
+    def __init__(self): self._ds, self._x, self._knobs = None, None, []
+
+    def _restore(self):
+        if self._ds is not None: self._ds.x = self._x
+        for t, p in self._knobs: t.p_flip = p
+        self._ds, self._x, self._knobs = None, None, []
+
+    def before_fit(self):
+        self._restore()  # after an exception the previous fit's copy may still be in place
+        self.active = not any(isinstance(c, (LRFinder, GatherPredsCallback)) for c in self.learn.cbs)
+        if not self.active: return
+        dl = self.learn.dls.train
+        ds, tfms = dl.dataset, list(dl.after_batch.fs)
+        if not isinstance(getattr(ds, 'x', None), Tensor):
+            raise ValueError("`AlternatingFlip` mirrors training images held in memory: use loader='array' "
+                             f"(`array_dls`), not a {type(ds).__name__}")
+        if any(isinstance(t, Flip) for t in tfms):
+            raise ValueError("`AlternatingFlip` replaces random flips: drop fastai's `Flip` from the batch transforms "
+                             "(aug='flip_shift' or 'none')")
+        self.first = torch.rand(len(ds.x)) < 0.5  # the first epoch's half, from the seeded global generator
+        self._ds, self._x = ds, ds.x
+        self._knobs = [(t, t.p_flip) for t in tfms if isinstance(t, FlipShift)]
+        for t, _ in self._knobs: t.p_flip = 0.
+
+    def before_epoch(self):
+        if not self.active: return
+        m = alternating_flips(self.first, self.epoch).to(self._x.device)[:, None, None, None]
+        self._ds.x = torch.where(m, self._x.flip(-1), self._x)
+
+    def after_fit(self): self._restore()
+    def after_cancel_fit(self): self._restore()
 
 # %% ../nbs/01b_augment.ipynb #g001
 AUGS = {'none': None,  # name: `aug_transforms` settings, or a batch transform class

@@ -185,8 +185,9 @@ def _describe(res) -> str:
                 f"({s['n_train']} training, {s['n_valid']} validation, {s.get('size', 64)} px), one-cycle lr {s['lr']}, batch "
                 f"{s['bs']}, augmentation {s.get('aug', 'none')}; mIoU (fastai's `JaccardCoeffMulti`) on the validation canvases; seeds {', '.join(seeds)}; "
                 f"`{res.get('command', 'sota-bench')}`.\n")
+    speed = ''.join([f", {s['precision']}" if s.get('precision', 'fp32') != 'fp32' else '', ', channels-last' if s.get('channels_last') else ''])
     return (f"{s['arch']} from scratch on {data} ({s.get('subset') or 'all'} training images), one-cycle lr {s['lr']}, "
-            f"batch {s['bs']}, augmentation {s.get('aug', 'none')}; {_evaluated_on(s)}; "
+            f"batch {s['bs']}{speed}, augmentation {s.get('aug', 'none')}; {_evaluated_on(s)}; "
             f"seeds {', '.join(seeds)}; `{res.get('command', 'sota-bench')}`.\n")
 
 def _delta(v) -> str:
@@ -530,14 +531,17 @@ def ablation_rows(res:dict) -> list:
     out = [(ref, *acc(r, 'accuracy_tta'), r['n'], r['train_time_s'])]
     out += [(name, r[k], r[f'{k}_std'], r['n'], r['train_time_s'] - (r.get('tta_time_s', 0) if no_tta else 0))
             for name, k, no_tta in _FROM_RECIPE if k in r]
-    return out + [(k, *acc(v, 'accuracy_tta'), v['n'], v['train_time_s']) for k, v in s.items() if k != ref]
+    # another TTA on the recipe's models: the recipe's time with that TTA's instead of its own
+    wall = lambda v: v['train_time_s'] if 'train_time_s' in v else r['train_time_s'] - r.get('tta_time_s', 0) + v['tta_time_s']
+    return out + [(k, *acc(v, 'accuracy_tta'), v['n'], wall(v)) for k, v in s.items() if k != ref]
 
 def ablation_table(res:dict) -> str:
     "A Markdown table of a recipe's ablation: accuracy with TTA, wall time, and both as differences from the recipe."
     rows = ablation_rows(res)
     _, a0, _, _, t0 = rows[0]
     lines = [_describe(res), f"Start-up of the process before its first run: {res.get('startup_s') or 0:.0f} s.\n",
-             "| recipe | test accuracy with TTA | Δ (pt) | wall (s) | Δ wall (s) | seeds |", "|---|---|---|---|---|---|"]
+             f"| recipe | {'holdout' if res['settings'].get('holdout') else 'test'} accuracy with TTA | Δ (pt) | wall (s) | Δ wall (s) | seeds |",
+             "|---|---|---|---|---|---|"]
     for name, a, sd, n, t in rows:
         d, dt = ('', '') if name == res['reference'] else (f"{100 * (a - a0):+.2f}", f"{t - t0:+.0f}")
         lines.append(f"| {name} | {a:.4f}" + (f" ± {sd:.4f}" if n > 1 else '') + f" | {d} | {t:.0f} | {dt} | {n} |")

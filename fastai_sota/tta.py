@@ -182,19 +182,22 @@ def draw_geometry(kind:str, p:float, n:int) -> Tensor:
     return k * on
 
 # %% ../nbs/02_tta.ipynb #0026b
-def _flip_shifts(shift): return ((True, 0), (False, shift), (False, -shift), (True, shift), (True, -shift))
+def _flip_shifts(shift, both_diagonals=False):
+    "`(flip, dy, dx)` of each view: the mirror, then the image and its mirror at each diagonal translation."
+    ds = [(shift, shift), (-shift, -shift)] + ([(shift, -shift), (-shift, shift)] if both_diagonals else [])
+    return ((True, 0, 0),) + tuple((f, dy, dx) for f in (False, True) for dy, dx in ds)
 
-def flip_shift_views(x:Tensor, shift:int=1) -> Tensor:
-    "The mirror of `x` `(B, C, H, W)`, and both shifted by ±(`shift`, `shift`) pixels: `(5, B, C, H, W)`."
+def flip_shift_views(x:Tensor, shift:int=1, both_diagonals:bool=False) -> Tensor:
+    "The mirror of `x` `(B, C, H, W)`, and both shifted by ±(`shift`, `shift`) pixels (also ±(`shift`, -`shift`) with `both_diagonals`): `(5, B, C, H, W)` or `(9, ...)`."
     check_int('shift', shift, 1)
     B, dev = len(x), x.device
     fl = lambda v: torch.full((B,), v, dtype=torch.bool, device=dev)
-    sh = lambda d: torch.full((B, 2), d, dtype=torch.long, device=dev)
-    return torch.stack([flip_shift(x, shift, fl(f), sh(d)) for f, d in _flip_shifts(shift)])
+    sh = lambda dy, dx: torch.tensor([[dy, dx]], device=dev).expand(B, 2)
+    return torch.stack([flip_shift(x, shift, fl(f), sh(dy, dx)) for f, dy, dx in _flip_shifts(shift, both_diagonals)])
 
-def flip_shift_merge(view_probs:Tensor, shift:int=1, use_max:bool=False) -> tuple:
-    "The flip-and-shift views' predictions `(5, B, K, H, W)` shifted back and unflipped, merged per pixel: `(agg, covered)`."
-    back = [shift_back(p, d, d, f) for p, (f, d) in zip(view_probs, _flip_shifts(shift))]
+def flip_shift_merge(view_probs:Tensor, shift:int=1, use_max:bool=False, both_diagonals:bool=False) -> tuple:
+    "The flip-and-shift views' predictions `(V, B, K, H, W)` shifted back and unflipped, merged per pixel: `(agg, covered)`."
+    back = [shift_back(p, dy, dx, f) for p, (f, dy, dx) in zip(view_probs, _flip_shifts(shift, both_diagonals))]
     return merge_views(torch.stack([p for p, _ in back]), torch.stack([s for _, s in back]), use_max)
 
 # %% ../nbs/02_tta.ipynb #0028
@@ -262,12 +265,13 @@ class CornerViews(TTAViews):
 
 @dataclasses.dataclass
 class FlipShiftViews(TTAViews):
-    "The mirror, and the batch and its mirror shifted diagonally by ± `shift` pixels (5 views)."
+    "The mirror, and the batch and its mirror shifted diagonally by ± `shift` pixels (5 views; 9 with `both_diagonals`)."
     shift:int=1 # Pixels of the diagonal translations
+    both_diagonals:bool=False # Also the other diagonal, (`shift`, -`shift`) and (-`shift`, `shift`)
     def __post_init__(self): check_int('shift', self.shift, 1)
-    def views(self, b): return flip_shift_views(b[0], self.shift)
+    def views(self, b): return flip_shift_views(b[0], self.shift, self.both_diagonals)
     def mask_views(self, b):
-        return MaskViews(self.views(b), lambda p, use_max: flip_shift_merge(p, self.shift, use_max))
+        return MaskViews(self.views(b), lambda p, use_max: flip_shift_merge(p, self.shift, use_max, self.both_diagonals))
 
 # %% ../nbs/02_tta.ipynb #seg05
 @dataclasses.dataclass
@@ -310,7 +314,8 @@ class OnePassViews(TTAViews):
 
 # %% ../nbs/02_tta.ipynb #0028c
 TTAS = {'fastai': None, 'fastai_one_pass': OnePassViews(), 'corners': CornerViews(), 'corners_flip': CornerViews(flip=True),
-        'flip_shift': FlipShiftViews(), 'flip': FlipViews()}  # name: view object (`None`: fastai's own TTA)
+        'flip_shift': FlipShiftViews(), 'flip_shift9': FlipShiftViews(both_diagonals=True),
+        'flip': FlipViews()}  # name: view object (`None`: fastai's own TTA)
 
 def tta_views(n:int=None, use_corners:bool=False, crop_pct:float=None, flip:bool=False, one_pass:bool=False,
               flip_shift:int=None) -> TTAViews|None:

@@ -38,6 +38,9 @@ BAD_FLAGS = [  # every flag of `sota-train` with a bad value, and what the one-l
     (('--label-noise', '1'), '`label_noise` must be a number in [0, 1), got 1.0'), (('--label-noise', '0.2:flip'), "`label_noise kind` must be one of ('symmetric', 'pairwise')"),
     (('--label-noise', 'some'), "'RATE:KIND'"), (('--loss', 'mae'), "`loss` must be one of ('cross_entropy', 'gce')"),
     (('--loss', 'gce', '--ls', '0.1'), "`loss='gce'` is its own loss"),
+    (('--alt-flip',), "`alt_flip` mirrors the training images held in memory: it needs loader='array'"),
+    (('--alt-flip', '--loader', 'array', '--aug', 'flip_crop'), "`alt_flip` replaces the random flips"),
+    (('--opt', 'lookahead2'), '`opt` must be one of'), (('--recipe', 'cpu10', '--holdout', '60000'), '`holdout` must be a whole number in [1, 59999]'),
 ]
 
 @pytest.mark.parametrize('args, msg', BAD_FLAGS)
