@@ -15,7 +15,7 @@ __all__ = ['CONDITION_SEP', 'METRICS', 'VERDICT_COLOURS', 'summarize', 'budgets'
            'verdict_sentence', 'with_verdicts', 'measured', 'helps_from', 'grid_table', 'grid_chart', 'verdict_table',
            'load_results', 'tta_times', 'verdict_chart', 'curves_chart', 'curve_gap', 'condition_table',
            'condition_chart', 'condition_curves', 'data_html', 'html_report', 'Verdicts', 'ablation_rows',
-           'ablation_table', 'ablation_chart']
+           'ablation_table', 'ablation_chart', 'timed_recipe_table']
 
 # %% ../nbs/08_report.ipynb #0022
 def summarize(records:list) -> dict:
@@ -560,3 +560,17 @@ def ablation_chart(res:dict, dest=None, ax=None):
     ax.set_xlabel(f'test accuracy with TTA, difference from the recipe ({100 * a0:.2f} %), points'); ax.tick_params(labelsize=8)
     if dest is not None: ax.figure.savefig(dest, bbox_inches='tight')
     return ax
+
+# %% ../nbs/08_report.ipynb #tr01
+def timed_recipe_table(rec:dict, target:float=None) -> str:
+    "Markdown: a timed recipe's runs (`scripts/timed_recipe.py`), one row per seed, then the mean against `target` and the budget."
+    sm = rec['summary']
+    lines = [f"`{rec['command']}`:\n", "| seed | test accuracy with TTA | without TTA | whole process (s) |", "|---|---|---|---|"]
+    lines += [f"| {s} | {100 * v['accuracy_tta']:.2f} % | {100 * v['accuracy']:.2f} % | {v['process_wall_s']:.0f} |"
+              for s, v in rec['seeds'].items()]
+    verdict = '' if target is None else (' The target of {:.1f} % is {}.'.format(100 * target, 'met' if sm['accuracy_tta'] >= target
+                                         else f"missed by {100 * (target - sm['accuracy_tta']):.2f} points"))
+    lines.append(f"\nMean {100 * sm['accuracy_tta']:.2f} ± {100 * sm['accuracy_tta_std']:.2f} % over {sm['n']} seeds; the longest "
+                 f"process {sm['max_process_wall_s']:.0f} s, {'within' if sm['within_limit'] else 'over'} the "
+                 f"{rec['limit_s']:.0f}-s budget." + verdict)
+    return '\n'.join(lines) + '\n'

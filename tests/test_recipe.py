@@ -11,6 +11,7 @@ from fastai_sota.loaders import ArrayDL
 from fastai_sota.ema import WeightEMA
 from fastai_sota.augment import FlipShift
 from fastai.metrics import accuracy
+from test_cli import console
 
 SMOKE = dict(data='sample', subset=512, valid_subset=100, epochs=3, bs=64)  # the recipe, shrunk to the embedded sample
 
@@ -68,3 +69,28 @@ def test_recipe_on_the_sample_fits_its_validation_subset(tmp_path, capsys):
     assert res['settings']['valid_subset'] == 500 and res['runs'][0]['final']['accuracy'] > 0
     with pytest.raises(SystemExit) as e: main(['--recipe', 'cpu10', '--data', 'sample', '--valid-subset', '501', '--out', str(tmp_path)])
     assert e.value.code == 2 and '`valid_subset` must be a whole number in [1, 500], got 501' in capsys.readouterr().err
+
+def test_cpu10_bf16_smoke_repeats_exactly():
+    "The new recipe's whole path on the sample (bf16 autocast, channels-last, patch whitening, EMA, TTA): seeded, the same run twice."
+    from fastai.callback.fp16 import MixedPrecision
+    from fastai.callback.channelslast import ChannelsLast
+    learn, rec = fit_run(recipe='cpu10_bf16', seed=0, **SMOKE)
+    assert any(isinstance(c, MixedPrecision) for c in learn.cbs) and any(isinstance(c, ChannelsLast) for c in learn.cbs)
+    assert any(isinstance(c, WeightEMA) for c in learn.cbs) and learn.loss_func.eps == RECIPES['cpu10_bf16']['ls']
+    f = rec['final']
+    assert rec['train_iters'] == 3 * (512 // 64) and f['accuracy'] > 0.4 and 0 <= f['accuracy_tta'] <= 1, f
+    _, rec2 = fit_run(recipe='cpu10_bf16', seed=0, **SMOKE)
+    assert (rec2['final']['accuracy'], rec2['final']['accuracy_tta']) == (f['accuracy'], f['accuracy_tta'])
+    _, rec3 = fit_run(recipe='cpu10_bf16', seed=1, **SMOKE)
+    assert rec3['final'] != f  # another seed, another run: the equality above is not a constant
+
+def test_cpu10_bf16_as_a_user_runs_it(tmp_path):
+    "`sota-train --recipe cpu10_bf16` as installed, shrunk to the sample: exit 0, the flags it stands for, the settings recorded."
+    p = console('sota-train', '--recipe', 'cpu10_bf16', '--data', 'sample', '--subset', '256', '--valid-subset', '100',
+                '--epochs', '1', '--bs', '64', '--out', str(tmp_path), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert f"recipe cpu10_bf16: {recipe_flags('cpu10_bf16')}" in p.stdout
+    res = json.loads((tmp_path/'sota_train.json').read_text())
+    s = res['settings']
+    assert (s['precision'], s['channels_last'], s['whiten'], s['arch'], s['epochs']) == ('bf16', True, True, 'resnet28', 1)
+    assert 0 <= res['runs'][0]['final']['accuracy_tta'] <= 1
