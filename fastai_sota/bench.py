@@ -31,9 +31,9 @@ from .report import (budgets, summarize_grid, grid_table, grid_chart, ablation_t
 # %% auto #0
 __all__ = ['REFERENCE', 'PROGRESSIVE', 'TTA_CHOICES', 'CPU10', 'PARTS_REFERENCE', 'CPU10_PARTS', 'BASELINE', 'EMA_DECAY',
            'NOISE_LEVELS', 'NOISE_REFERENCE', 'NOISE_ROWS', 'SEG_ROWS', 'TIERS', 'ENGINES', 'mix_rows', 'grid',
-           'crossover', 'data_rows', 'noise_condition', 'noise_rows', 'grid_rows', 'run_key', 'run_job', 'grid_jobs',
-           'merge_records', 'run_grid', 'sota_bench', 'parse_baseline', 'prepare_bench', 'run_bench', 'main',
-           'did_it_help']
+           'crossover', 'data_rows', 'noise_condition', 'noise_rows', 'split_names', 'grid_rows', 'run_key', 'run_job',
+           'grid_jobs', 'merge_records', 'grid_command', 'run_grid', 'sota_bench', 'parse_baseline', 'prepare_bench',
+           'run_bench', 'main', 'did_it_help']
 
 # %% ../nbs/08a_bench.ipynb #0005
 REFERENCE = 'exact normalization'
@@ -78,6 +78,7 @@ CPU10_PARTS = {
     'patch-whitening first convolution': dict(whiten=True),
     'label smoothing 0.2': dict(ls=0.2),
     'bf16 + channels-last, 8 epochs (the speed not spent)': dict(epochs=8),
+    'resnet28_wide, 8 epochs (the speed spent on width)': dict(arch='resnet28_wide', epochs=8),
 }
 _PARTS = RECIPES['cpu10'] | dict(precision='bf16', channels_last=True, epochs=11, holdout=5000)
 
@@ -164,13 +165,22 @@ TIERS = {
 }
 
 
+def split_names(s:str, names) -> list:
+    "The comma-separated `s` as a list, where a name of `names` that holds a comma (`'lookahead (k=6, alpha=0.5)'`) stays whole."
+    parts, out, i = s.split(','), [], 0
+    while i < len(parts):  # the longest run of pieces that is a name, else one piece
+        j = next((j for j in range(len(parts), i, -1) if ','.join(parts[i:j]).strip() in names), i + 1)
+        out.append(','.join(parts[i:j]).strip()); i = j
+    return out
+
 def grid_rows(tier:str, only=None, settings:dict=None) -> dict:
-    "The rows of `tier` (for its `settings`) to run: all, or those named in `only`; the reference always runs, for the TTA rows and the Δ."
+    "The rows of `tier` (for its `settings`) to run: all, or those named in `only` (a list, or comma-separated); the reference always runs, for the TTA rows and the Δ."
     check_choice('tier', tier, TIERS)
     rows, ref = TIERS[tier]['rows'], TIERS[tier]['reference']
     rows = rows(TIERS[tier]['settings'] | (settings or {})) if callable(rows) else dict(rows)
     if only is None: return rows
     names = {*rows, *(split_condition(k)[0] for k in rows)}  # a row, or a technique under every condition
+    if isinstance(only, str): only = split_names(only, names)
     bad = [o for o in only if o not in names]
     if bad: raise ValueError(f"unknown rows {bad} for tier {tier!r}; its rows are {sorted(names, key=list(names).index)}")
     keep = {k for k in rows if k in only or split_condition(k)[0] in only}
@@ -321,6 +331,12 @@ def _ray_runs(jobs, workers:int, address:str=None):
 
 
 # %% ../nbs/08a_bench.ipynb #0008b
+def grid_command(prev:str|None, new:str, partial:bool, trains:bool) -> str:
+    "The command line that made a results file: `new` for a whole grid; a partial run (`--only`) that trains rows is added to `prev` with `&&`."
+    if prev is None or not partial: return new
+    if not trains or new in prev.split(' && '): return prev
+    return f'{prev} && {new}'
+
 def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:str=None, workers:int=1, engine:str='local',
              address:str=None, data_summary:dict=None, **overrides) -> dict:
     "Train the grid of `tier` for `seeds`; write each run's record as it ends and `out/bench_<tier>.json` after every run; the results (`failed`: the runs that failed)."
@@ -332,12 +348,14 @@ def run_grid(tier:str='cpu', seeds=(0, 1, 2), only=None, out='results', command:
     res = json.loads(path.read_text()) if path.exists() else {}
     if res.get('settings', settings) != settings: res = {}  # other settings: start again
     metric = t.get('metric', 'accuracy')
-    res.update(metric=metric, command=command or f'OMP_NUM_THREADS={torch.get_num_threads()} sota-bench --tier {tier} --seeds {len(seeds)}', settings=settings,
-               versions=versions(), reference=ref, **({} if data_summary is None else dict(data_summary=data_summary)))
+    res.update(metric=metric, settings=settings, versions=versions(), reference=ref,
+               **({} if data_summary is None else dict(data_summary=data_summary)))
     runs = merge_records(runs_dir, settings, res.setdefault('runs', {}))
     res['startup_s'] = process_seconds()  # the process's start-up before the first run (imports)
     seeds, failed = tuple(seeds), []
     jobs = grid_jobs(tier, seeds, rows, settings, runs)
+    res['command'] = grid_command(res.get('command'), command or f'OMP_NUM_THREADS={torch.get_num_threads()} sota-bench --tier {tier} --seeds {len(seeds)}',
+                                  partial=only is not None, trains=bool(jobs))
     done = (_local_runs(jobs, workers) if engine == 'local' else _ray_runs(jobs, workers, address))
     for job, recs, err in done:
         if err is not None:
@@ -424,7 +442,7 @@ def prepare_bench(args:dict) -> dict:
         e = _budgets_arg(a['epochs'] if a['epochs'] is not None else overrides['epochs'])
         overrides['epochs'] = e[0] if len(e) == 1 else e
     settings = TIERS[tier]['settings'] | overrides
-    only = a['only'].split(',') if a['only'] else None
+    only = a['only'] or None  # comma-separated; `grid_rows` keeps a name with a comma whole
     rows, summary = grid_rows(tier, only, settings), None
     for change in rows.values() if not seg else ():  # every run's settings, before any data is read
         check_settings(**{k: v for k, v in (settings | change).items() if k != 'n_seeds'} | dict(epochs=budgets(settings)[0]))

@@ -13,7 +13,8 @@ from fastai.vision.models import xresnet
 from .checks import check_int, check_number
 
 # %% auto #0
-__all__ = ['ARCHS', 'resnet28', 'patch_whitening', 'whiten_conv_', 'whiten_first_conv_', 'arch_names', 'get_arch']
+__all__ = ['ARCHS', 'resnet28', 'resnet28_wide', 'patch_whitening', 'whiten_conv_', 'whiten_first_conv_', 'arch_names',
+           'get_arch']
 
 # %% ../nbs/01c_models.ipynb #0020
 class _Scale(nn.Module):
@@ -29,6 +30,11 @@ def resnet28(n_out:int=10, c_in:int=1, widths=(16, 32, 96, 192), out_scale:float
     stage = lambda ni, nf: nn.Sequential(ConvLayer(ni, nf), nn.MaxPool2d(2))
     return nn.Sequential(ConvLayer(c_in, w0), stage(w0, w1), ResBlock(1, w1, w1), stage(w1, w2), stage(w2, w3),
                          ResBlock(1, w3, w3), nn.AdaptiveMaxPool2d(1), Flatten(), nn.Linear(w3, n_out), _Scale(out_scale))
+
+# %% ../nbs/01c_models.ipynb #wd01
+def resnet28_wide(n_out:int=10, c_in:int=1) -> nn.Sequential:
+    "`resnet28` with its 1/4- and 1/8-resolution stages widened to 128 and 256 channels."
+    return resnet28(n_out, c_in, widths=(16, 32, 128, 256))
 
 # %% ../nbs/01c_models.ipynb #w001
 def patch_whitening(x:Tensor, k:int=3, n:int=None, eps:float=5e-4) -> Tensor:
@@ -63,7 +69,7 @@ def whiten_first_conv_(model:nn.Module, x:Tensor, eps:float=5e-4) -> nn.Module:
     return model
 
 # %% ../nbs/01c_models.ipynb #g001
-ARCHS = {'resnet28': resnet28}  # name: constructor `(n_out, c_in)`, besides fastai's xresnet family
+ARCHS = {'resnet28': resnet28, 'resnet28_wide': resnet28_wide}  # name: constructor `(n_out, c_in)`, besides fastai's xresnet family
 
 def arch_names() -> list:
     "The names `get_arch` takes: those of `ARCHS` and fastai's xresnet family (and any `timm:NAME` or `torchvision:NAME`)."
