@@ -12,7 +12,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['COMMANDS', 'EXIT_OK', 'EXIT_FAILED', 'EXIT_BAD_INPUT', 'quiet_if_command', 'run_as_script', 'command_errors',
-           'run_command', 'parse_command', 'given_options', 'command_line', 'write_json']
+           'one_line_warnings', 'run_command', 'parse_command', 'given_options', 'command_line', 'write_json']
 
 # %% ../nbs/00a_cli.ipynb #new2
 COMMANDS = {'sota-train': 'fastai_sota.train', 'sota-bench': 'fastai_sota.bench'}  # command: the module that runs it
@@ -41,16 +41,26 @@ def command_errors(name:str):
     try: yield
     except (ValueError, TypeError, OSError) as e: _exit_one_line(name, e)
 
+@contextmanager
+def one_line_warnings(name:str):
+    "Show each warning raised in the block as one line on stderr, `name: warning: ...`, as a command's errors are shown."
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{name}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+    with warnings.catch_warnings():  # restores `showwarning` after the block
+        warnings.showwarning = show
+        yield
+
 # %% ../nbs/00a_cli.ipynb #c003
 def run_command(name:str, func, prepare, run, argv=None, choices:dict=None) -> int:
     "Exit status of command `name`: `func`'s options from `argv`, `prepare`d (bad input: 2), then `run` (failed: 1)."
-    opts = parse_command(func, name, argv, choices)
-    with command_errors(name): ready = prepare(opts)
-    try: run(opts, ready)
-    except Exception as e:
-        traceback.print_exc()
-        print(f"{name}: failed: {type(e).__name__}: {' '.join(str(e).split())}", file=sys.stderr)
-        return EXIT_FAILED
+    with one_line_warnings(name):
+        opts = parse_command(func, name, argv, choices)
+        with command_errors(name): ready = prepare(opts)
+        try: run(opts, ready)
+        except Exception as e:
+            traceback.print_exc()
+            print(f"{name}: failed: {type(e).__name__}: {' '.join(str(e).split())}", file=sys.stderr)
+            return EXIT_FAILED
     return EXIT_OK
 
 # %% ../nbs/00a_cli.ipynb #c004

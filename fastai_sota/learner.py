@@ -9,7 +9,7 @@ __all__ = ['OPTS', 'PRECISIONS', 'SCHEDS', 'LOADERS', 'lookahead', 'check_settin
 
 # %% ../nbs/06a_learner.ipynb #h001
 # no `from __future__ import annotations`: the command line reads these types from the signature `delegates` makes
-import os
+import os, warnings
 from functools import partial
 from pathlib import Path
 import torch
@@ -29,7 +29,7 @@ from .loaders import NORMS, image_folder_dls, array_dls
 from .losses import LabelSmoothingCrossEntropy, LOSSES
 from .augment import AUGS, aug_tfms, AlternatingFlip
 from .models import get_arch, whiten_first_conv_
-from .speedup import CompileModel
+from .speedup import CompileModel, cpu_has_bf16
 from .tta import TTAS
 from .mix import MIXES, check_mix, mix_callback
 from .ema import WeightEMA
@@ -89,6 +89,9 @@ def check_settings(**settings):
                          "the training loader would have no batch")
     if g('precision') == 'fp16' and not torch.cuda.is_available():
         raise ValueError("`precision='fp16'` needs a CUDA GPU; on a CPU use 'bf16'")
+    if g('precision') == 'bf16' and not torch.cuda.is_available() and not cpu_has_bf16():
+        warnings.warn("precision='bf16' on a CPU without bf16 instructions (AVX-512 BF16 or AMX): PyTorch emulates them, and a "
+                      "training step runs many times slower than in fp32 (the speedup page); precision='fp32' (recipe 'cpu10') is faster here")
     if g('resume') and g('ckpt', 1) is None: raise ValueError("`resume` needs `ckpt`, the checkpoint to resume from")
     if g('loader') == 'array' and (g('item_tfms') is not None or g('progressive') is not None):
         raise ValueError("`loader='array'` decodes each image once, at `size`: drop `item_tfms` and `progressive`, "

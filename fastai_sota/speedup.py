@@ -6,13 +6,14 @@ Docs: https://fastai-sota.github.io/fastai_sota/speedup.html.md"""
 
 # %% ../nbs/07b_speedup.ipynb #f001
 from __future__ import annotations
+import platform
 import torch
 from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 from .compat import plain_model
 
 # %% auto #0
-__all__ = ['compiled_graphs', 'CompileModel']
+__all__ = ['compiled_graphs', 'CompileModel', 'cpu_has_bf16']
 
 # %% ../nbs/07b_speedup.ipynb #f005
 def compiled_graphs() -> int:
@@ -32,3 +33,13 @@ class CompileModel(Callback):
     def after_fit(self):
         self.graphs += compiled_graphs() - self._start
         self.learn.model = self.plain  # fastai calls `after_fit` after a cancel too
+
+# %% ../nbs/07b_speedup.ipynb #b002
+_X86 = ('x86_64', 'amd64', 'i386', 'i686')
+
+def cpu_has_bf16() -> bool:
+    "Whether this CPU computes in bf16 itself (AVX-512 BF16 or AMX on x86, oneDNN's check elsewhere), as PyTorch detects it."
+    cpu = torch.cpu
+    if platform.machine().lower() in _X86 and hasattr(cpu, '_is_avx512_bf16_supported'):
+        return cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported()
+    return torch.ops.mkldnn._is_mkldnn_bf16_supported()

@@ -1,5 +1,5 @@
 "What the speed benchmarks share: their result file (with the command that made it) and interleaved timing."
-import json, statistics, sys, time
+import json, shlex, statistics, sys, time
 from pathlib import Path
 from fastai_sota.fit import versions
 
@@ -7,7 +7,7 @@ def save(out, settings:dict, rows:dict):
     "Write `rows` (name: median seconds, ...) with the command line, settings and versions to `out` (JSON)."
     if out is None: return
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    command = ' '.join([f'OMP_NUM_THREADS={versions()["torch_threads"]}', 'python', *sys.argv])  # CPU timings depend on the thread count
+    command = shlex.join([f'OMP_NUM_THREADS={versions()["torch_threads"]}', 'python', *sys.argv])  # CPU timings depend on the thread count
     Path(out).write_text(json.dumps(dict(command=command, settings=settings, versions=versions(), rows=rows), indent=2))
 
 def interleaved(fns:dict, reps:int, block:int=1) -> dict:

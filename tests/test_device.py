@@ -80,13 +80,26 @@ def test_ema_foreach_update_equals_the_pure_one():
 @pytest.mark.parametrize('name', ['ProgressiveResize', 'WeightEMA', 'ManifoldMixup', 'FMix'])
 def test_bf16_autocast_fits(name):
     "bf16 autocast on the CPU (fastai's `MixedPrecision`, mended by `compat`) with each callback, the label-smoothing loss and every TTA."
-    learn = small(name, loss_func=LabelSmoothingCrossEntropy(0.1))
+    learn = small(name, arch=tiny, loss_func=LabelSmoothingCrossEntropy(0.1))  # tiny: on a CPU that emulates bf16 a step is slow
     with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3, cbs=[CALLBACKS[name](), MixedPrecision(amp_mode='bf16')])
     assert torch.isfinite(torch.tensor(learn.recorder.losses)).all()
     learn.add_cb(MixedPrecision(amp_mode='bf16'))
     with learn.no_bar():
         tta = [learn.tta(flip_shift=1)] + ([] if name != 'ProgressiveResize' else [learn.tta(use_corners=True), learn.tta(one_pass=True)])
     for p, t in tta: assert torch.allclose(p.float().sum(1), torch.ones(len(p)), atol=1e-2) and len(p) == len(t)
+
+@pytest.mark.parametrize('native', [True, False])
+def test_bf16_on_a_cpu_without_bf16_instructions_warns(monkeypatch, native):
+    "`precision='bf16'` where training runs on a CPU that emulates bf16: one warning before any work, naming the way out."
+    import warnings, fastai_sota.learner as L
+    from fastai_sota.learner import check_settings
+    monkeypatch.setattr(L, 'cpu_has_bf16', lambda: native); monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        check_settings(precision='bf16'); check_settings(precision='fp32')
+    said = [str(x.message) for x in w]
+    assert len(said) == (0 if native else 1), said
+    if not native: assert 'without bf16 instructions' in said[0] and "precision='fp32'" in said[0]
 
 def test_distributed_loader_transforms_follow_the_model():
     "fastai's `DistributedTrainer._wrap_dl` (patched): the loader's `Normalize` statistics go where the model is (here `meta`)."
