@@ -31,8 +31,12 @@ def run_as_script(g:dict) -> bool:
             and Path(sys.argv[0]).name == Path(g.get('__file__') or '?').name)
 
 # %% ../nbs/00a_cli.ipynb #c002
+def _say(name:str, kind:str, msg):
+    "Print `msg` on stderr as one line, `name: kind: msg`."
+    print(f"{name}: {kind}: {' '.join(str(msg).split())}", file=sys.stderr)
+
 def _exit_one_line(name:str, msg):
-    print(f"{name}: error: {' '.join(str(msg).split())}", file=sys.stderr)
+    _say(name, 'error', msg)
     raise SystemExit(EXIT_BAD_INPUT)
 
 @contextmanager
@@ -44,8 +48,7 @@ def command_errors(name:str):
 @contextmanager
 def one_line_warnings(name:str):
     "Show each warning raised in the block as one line on stderr, `name: warning: ...`, as a command's errors are shown."
-    def show(message, category, filename, lineno, file=None, line=None):
-        print(f"{name}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+    def show(message, category, filename, lineno, file=None, line=None): _say(name, 'warning', message)
     with warnings.catch_warnings():  # restores `showwarning` after the block
         warnings.showwarning = show
         yield
@@ -59,7 +62,7 @@ def run_command(name:str, func, prepare, run, argv=None, choices:dict=None) -> i
         try: run(opts, ready)
         except Exception as e:
             traceback.print_exc()
-            print(f"{name}: failed: {type(e).__name__}: {' '.join(str(e).split())}", file=sys.stderr)
+            _say(name, 'failed', f"{type(e).__name__}: {e}")
             return EXIT_FAILED
     return EXIT_OK
 

@@ -90,8 +90,9 @@ def check_settings(**settings):
     if g('precision') == 'fp16' and not torch.cuda.is_available():
         raise ValueError("`precision='fp16'` needs a CUDA GPU; on a CPU use 'bf16'")
     if g('precision') == 'bf16' and not torch.cuda.is_available() and not cpu_has_bf16():
-        warnings.warn("precision='bf16' on a CPU without bf16 instructions (AVX-512 BF16 or AMX): PyTorch emulates them, and a "
-                      "training step runs many times slower than in fp32 (the speedup page); precision='fp32' (recipe 'cpu10') is faster here")
+        warnings.warn("precision='bf16' on a CPU without bf16 instructions (AVX-512 BF16 or AMX): PyTorch emulates them, "
+                      "and a training step runs many times slower than in fp32 (the speedup page); "
+                      "precision='fp32' (recipe 'cpu10') is faster here")
     if g('resume') and g('ckpt', 1) is None: raise ValueError("`resume` needs `ckpt`, the checkpoint to resume from")
     if g('loader') == 'array' and (g('item_tfms') is not None or g('progressive') is not None):
         raise ValueError("`loader='array'` decodes each image once, at `size`: drop `item_tfms` and `progressive`, "

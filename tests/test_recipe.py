@@ -10,6 +10,7 @@ from fastai_sota.tta import tta_preds
 from fastai_sota.loaders import ArrayDL
 from fastai_sota.ema import WeightEMA
 from fastai_sota.augment import FlipShift
+from fastai_sota.speedup import cpu_has_bf16
 from fastai.metrics import accuracy
 from test_cli import console
 
@@ -90,7 +91,6 @@ def test_cpu10_bf16_as_a_user_runs_it(tmp_path):
                 '--epochs', '1', '--bs', '64', '--out', str(tmp_path), cwd=tmp_path)
     assert p.returncode == 0, p.stderr[-2000:]
     assert f"recipe cpu10_bf16: {recipe_flags('cpu10_bf16')}" in p.stdout
-    from fastai_sota.speedup import cpu_has_bf16
     emulated = not torch.cuda.is_available() and not cpu_has_bf16()  # this machine's CPU: bf16 slower than fp32, said once
     assert p.stderr.count("sota-train: warning: precision='bf16' on a CPU without bf16 instructions") == int(emulated), p.stderr[-2000:]
     assert p.stderr.count('without bf16 instructions') == int(emulated)  # one line, not the line of code under it
